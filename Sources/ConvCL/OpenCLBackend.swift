@@ -1,0 +1,207 @@
+import Foundation
+import Synchronization
+
+/// Runs ConvCL's operations as OpenCL kernels on one device.
+///
+/// Tensors it makes live in device buffers; operations enqueue kernels without waiting, and only
+/// `Tensor.values()` waits and copies to the host. Programs are built once per process (binaries
+/// come from the on-disk cache when possible). The backend is safe to share across threads and
+/// tasks: OpenCL calls on a context and queue are thread-safe, and kernel arguments, which are not,
+/// are set and enqueued under a lock.
+public final class OpenCLBackend: Backend {
+    /// The device this backend runs on.
+    public let device: DeviceInfo
+    public var name: String { device.name }
+
+    let context: CLContext
+    let queue: CLCommandQueue
+    private let cache: ProgramCache
+    /// Built programs by cache key, and their kernels by program key and kernel name.
+    private let compiled = Mutex<(programs: [String: CLProgram], kernels: [String: CLKernel])>(([:], [:]))
+    private let counters = Mutex(Statistics())
+
+    /// Counts of what the backend has done, for tests and diagnostics.
+    public struct Statistics: Sendable, Equatable {
+        /// Programs compiled from OpenCL C source.
+        public var programsBuiltFromSource = 0
+        /// Programs created from a binary in the on-disk cache.
+        public var programsLoadedFromCache = 0
+        /// Cache entries that failed their checks (and were rebuilt).
+        public var corruptCacheEntries = 0
+        /// Copies from host to device.
+        public var hostToDeviceTransfers = 0
+        /// Copies from device to host.
+        public var deviceToHostTransfers = 0
+        /// Kernels enqueued.
+        public var kernelLaunches = 0
+    }
+
+    /// Where built program binaries are cached.
+    public enum CacheSetting: Sendable {
+        /// `CONVCL_CACHE_DIR`, `$XDG_CACHE_HOME/convcl` or `~/.cache/convcl` (see the README).
+        case environment
+        case directory(URL)
+        case disabled
+    }
+
+    /// Opens the device that `selector` picks.
+    /// - Throws: `ConvCLError.deviceNotFound` when it matches none (no fallback: see
+    ///   `selectBackend` for that), `OpenCLError` when the device cannot be opened.
+    public convenience init(device selector: DeviceSelector = .automatic, cache: CacheSetting = .environment) throws {
+        let (device, info) = try Devices.find(selector)
+        try self.init(device: device, info: info, cache: cache)
+    }
+
+    init(device: CLDevice, info: DeviceInfo, cache: CacheSetting) throws {
+        self.device = info
+        context = try CLContext(device: device)
+        queue = try CLCommandQueue(context: context)
+        switch cache {
+        case .environment: self.cache = ProgramCache(directory: ProgramCache.directoryFromEnvironment())
+        case .directory(let url): self.cache = ProgramCache(directory: url)
+        case .disabled: self.cache = ProgramCache(directory: nil)
+        }
+    }
+
+    /// What the backend has done so far.
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    /// The cache directory in use, or nil when caching is off.
+    public var cacheDirectory: URL? { cache.directory }
+
+    /// Blocks until every operation enqueued so far has finished.
+    public func synchronize() throws { try queue.finish() }
+
+    // MARK: Tensors
+
+    public func tensor(shape: [Int], values: [Float]) throws -> Tensor {
+        try validateTensorData(shape: shape, valueCount: values.count)
+        let buffer = try allocate(floats: values.count, operation: "tensor")
+        try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
+        counters.withLock { $0.hostToDeviceTransfers += 1 }
+        return Tensor(shape: shape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
+    }
+
+    func read(_ tensor: Tensor, buffer: CLBuffer) throws -> [Float] {
+        var values = [Float](repeating: 0, count: tensor.count)
+        try values.withUnsafeMutableBytes { try buffer.read(into: $0, queue: queue) }
+        counters.withLock { $0.deviceToHostTransfers += 1 }
+        return values
+    }
+
+    /// A new device buffer for `floats` values.
+    func allocate(floats: Int, operation: String) throws -> CLBuffer {
+        let (bytes, overflow) = floats.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+        guard !overflow else {
+            throw ConvCLError.invalidArgument(operation: operation, argument: "size", reason: "\(floats) floats overflow")
+        }
+        return try CLBuffer(context: context, byteCount: bytes, maxAllocation: device.maxAllocationBytes)
+    }
+
+    /// The buffer of a tensor that belongs to this backend.
+    func buffer(of tensor: Tensor, _ operation: String, _ argument: String) throws -> CLBuffer {
+        guard case .device(let storage) = tensor.storage, storage.backend === self else {
+            throw ConvCLError.invalidArgument(
+                operation: operation, argument: argument,
+                reason: "\(tensor) does not belong to this backend (\(device.name), \(ObjectIdentifier(self))); "
+                    + "tensors of different backends cannot be mixed")
+        }
+        return storage.buffer
+    }
+
+    /// A new tensor of this backend whose values a kernel is about to write.
+    func output(shape: [Int], operation: String) throws -> (Tensor, CLBuffer) {
+        let buffer = try allocate(floats: shape.reduce(1, *), operation: operation)
+        return (Tensor(shape: shape, storage: .device(DeviceStorage(buffer: buffer, backend: self))), buffer)
+    }
+
+    // MARK: Programs and kernels
+
+    /// Enqueues kernel `kernel` of `Kernels/<source>.cl` built with `options`, without waiting.
+    @discardableResult
+    func launch(
+        source: String, kernel: String, options: String = "", arguments: [KernelArgument],
+        globalSize: [Int], localSize: [Int]? = nil
+    ) throws -> CLEvent {
+        let event = try compiled.withLock { compiled in
+            let programKey = "\(source)|\(options)"
+            let kernelKey = "\(programKey)|\(kernel)"
+            let clKernel: CLKernel
+            if let existing = compiled.kernels[kernelKey] {
+                clKernel = existing
+            } else {
+                let program = try compiled.programs[programKey] ?? buildProgram(source: source, options: options)
+                compiled.programs[programKey] = program
+                clKernel = try CLKernel(program: program, name: kernel)
+                compiled.kernels[kernelKey] = clKernel
+            }
+            try clKernel.setArguments(arguments)
+            return try queue.enqueue(clKernel, globalSize: globalSize, localSize: localSize)
+        }
+        counters.withLock { $0.kernelLaunches += 1 }
+        return event
+    }
+
+    /// Builds a program, from the on-disk cache when it holds a valid binary for it.
+    func buildProgram(source name: String, options: String) throws -> CLProgram {
+        let source = try KernelSources.source(named: name)
+        let key = ProgramCache.key(device: device, source: source, options: options)
+        switch cache.load(key: key) {
+        case .hit(let binary):
+            // A binary that passed the checksum can still be refused by the driver (another
+            // build of it, say): then it is rebuilt from source like a corrupt entry.
+            if let program = try? CLProgram(binary: binary, name: name, options: options, context: context) {
+                counters.withLock { $0.programsLoadedFromCache += 1 }
+                return program
+            }
+            counters.withLock { $0.corruptCacheEntries += 1 }
+        case .corrupt:
+            counters.withLock { $0.corruptCacheEntries += 1 }
+        case .miss:
+            break
+        }
+        let program = try CLProgram(source: source, name: name, options: options, context: context)
+        counters.withLock { $0.programsBuiltFromSource += 1 }
+        if cache.directory != nil {
+            cache.store(key: key, binary: try program.binary())
+        }
+        return program
+    }
+
+    // MARK: Operations
+
+    public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv2DDescriptor) throws -> Tensor {
+        let g = try descriptor.geometry(input: input.shape, weight: weight.shape, bias: bias?.shape)
+        let x = try buffer(of: input, "conv2d", "input")
+        let w = try buffer(of: weight, "conv2d", "weight")
+        let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
+        let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
+        let (activation, slope): (Int32, Float) =
+            switch g.activation {
+            case .none: (0, 0)
+            case .relu: (1, 0)
+            case .leakyReLU(let slope): (2, slope)
+            }
+        let sizes = [
+            g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
+            g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+            g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
+        ]
+        try launch(
+            source: "conv2d_direct", kernel: "conv2d_direct",
+            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
+                + (try sizes.map { .int32(try int32($0, "conv2d")) }) + [.int32(activation), .float(slope)],
+            globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
+        return output
+    }
+}
+
+/// A size as a kernel's `int` argument.
+/// - Throws: when it does not fit in 32 bits (the kernels index with `int`).
+func int32(_ value: Int, _ operation: String) throws -> Int32 {
+    guard let narrow = Int32(exactly: value) else {
+        throw ConvCLError.invalidArgument(
+            operation: operation, argument: "size", reason: "\(value) is larger than the kernels' 32-bit indices allow")
+    }
+    return narrow
+}

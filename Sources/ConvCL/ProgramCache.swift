@@ -1,0 +1,126 @@
+import Foundation
+
+/// The on-disk cache of built program binaries, so that a second process compiles nothing.
+///
+/// An entry is keyed by device name, vendor, driver and platform version, the SHA-256 of the kernel
+/// source and the build options. Its file holds the full key and a SHA-256 of the binary: a
+/// truncated, corrupt or colliding entry fails the check and is rebuilt, never trusted. Writes go to
+/// a temporary file renamed into place, so two processes building at once never leave a broken
+/// entry. A directory that cannot be created or written just means no caching.
+struct ProgramCache: Sendable {
+    /// Where the cache lives; nil when caching is off.
+    let directory: URL?
+
+    /// The result of looking an entry up.
+    enum Lookup {
+        case hit([UInt8])
+        case miss
+        /// The entry exists but failed its checks (the reason says which); it will be rebuilt.
+        case corrupt(String)
+    }
+
+    private static let magic = Array("CONVCL-PROGRAM-CACHE-1\n".utf8)
+
+    /// The directory from the environment: `CONVCL_CACHE_DIR` (an empty value disables the cache),
+    /// else `$XDG_CACHE_HOME/convcl`, else `~/.cache/convcl`.
+    static func directoryFromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        if let explicit = environment["CONVCL_CACHE_DIR"] {
+            return explicit.isEmpty ? nil : URL(fileURLWithPath: explicit)
+        }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("convcl")
+        }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return URL(fileURLWithPath: home).appendingPathComponent(".cache/convcl")
+    }
+
+    /// A cache in `directory`, created if missing; caching is off if it cannot be created.
+    init(directory: URL?) {
+        guard let directory else {
+            self.directory = nil
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            self.directory = directory
+        } catch {
+            self.directory = nil
+        }
+    }
+
+    /// The text that identifies a build: everything the binary depends on.
+    static func key(device: DeviceInfo, source: String, options: String) -> String {
+        """
+        device: \(device.name)
+        vendor: \(device.vendor)
+        driver: \(device.driverVersion)
+        platform: \(device.platformName) \(device.platformVersion)
+        source-sha256: \(SHA256.hex(Array(source.utf8)))
+        options: \(options)
+        """
+    }
+
+    private func fileURL(forKey key: String) -> URL? {
+        directory?.appendingPathComponent(SHA256.hex(Array(key.utf8)) + ".bin")
+    }
+
+    func load(key: String) -> Lookup {
+        guard let url = fileURL(forKey: key), let data = FileManager.default.contents(atPath: url.path) else {
+            return .miss
+        }
+        var reader = ByteReader(bytes: [UInt8](data))
+        guard reader.take(Self.magic.count) == Self.magic else { return .corrupt("bad header in \(url.path)") }
+        guard let keyLength = reader.takeLength(), let storedKey = reader.take(keyLength) else {
+            return .corrupt("truncated key in \(url.path)")
+        }
+        guard storedKey == Array(key.utf8) else { return .corrupt("key mismatch in \(url.path)") }
+        guard let digest = reader.take(32), let binaryLength = reader.takeLength(),
+            let binary = reader.take(binaryLength), reader.isAtEnd
+        else { return .corrupt("truncated or overlong binary in \(url.path)") }
+        guard SHA256.digest(binary) == digest else { return .corrupt("checksum mismatch in \(url.path)") }
+        return .hit(binary)
+    }
+
+    /// Stores a binary; returns whether it was written (a read-only directory is not an error).
+    @discardableResult
+    func store(key: String, binary: [UInt8]) -> Bool {
+        guard let directory, let url = fileURL(forKey: key) else { return false }
+        var bytes = Self.magic
+        let keyBytes = Array(key.utf8)
+        bytes += Self.lengthBytes(keyBytes.count) + keyBytes
+        bytes += SHA256.digest(binary) + Self.lengthBytes(binary.count) + binary
+        let temporary = directory.appendingPathComponent(
+            ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt64.random(in: 0...UInt64.max)).tmp")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(bytes)) else { return false }
+        // rename(2) replaces the target atomically: readers see the old entry or the new one.
+        if rename(temporary.path, url.path) != 0 {
+            try? FileManager.default.removeItem(at: temporary)
+            return false
+        }
+        return true
+    }
+
+    private static func lengthBytes(_ value: Int) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: UInt64(value) >> (8 * UInt64($0))) }
+    }
+
+    /// Reads the fields of an entry, failing softly on anything short.
+    private struct ByteReader {
+        let bytes: [UInt8]
+        var position = 0
+
+        var isAtEnd: Bool { position == bytes.count }
+
+        mutating func take(_ count: Int) -> [UInt8]? {
+            guard count >= 0, count <= bytes.count - position else { return nil }
+            defer { position += count }
+            return Array(bytes[position..<position + count])
+        }
+
+        mutating func takeLength() -> Int? {
+            guard let raw = take(8) else { return nil }
+            let value = raw.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            return value <= UInt64(Int.max) ? Int(value) : nil
+        }
+    }
+}

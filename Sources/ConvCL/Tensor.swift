@@ -1,0 +1,72 @@
+/// An immutable float32 tensor in row-major (C) order; convolution and pooling use NCHW
+/// (2-D) or NCL (1-D).
+///
+/// A tensor lives where its backend made it: the OpenCL backend's tensors are device buffers, read
+/// to the host only by `values()`. Passing a tensor to another backend is an error.
+public struct Tensor: Sendable, CustomStringConvertible {
+    /// The size of each dimension.
+    public let shape: [Int]
+    let storage: Storage
+
+    enum Storage: Sendable {
+        /// Values in host memory (the CPU reference backend).
+        case host([Float])
+        /// A device buffer of an OpenCL backend.
+        case device(DeviceStorage)
+    }
+
+    init(shape: [Int], storage: Storage) {
+        self.shape = shape
+        self.storage = storage
+    }
+
+    /// The number of elements: the product of the shape.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// The values in row-major order. For a device tensor this copies from the device, after the
+    /// operations that produce it have finished.
+    public func values() throws -> [Float] {
+        switch storage {
+        case .host(let values): values
+        case .device(let device): try device.backend.read(self, buffer: device.buffer)
+        }
+    }
+
+    public var description: String {
+        switch storage {
+        case .host: "Tensor(\(shape), host)"
+        case .device(let device): "Tensor(\(shape), \(device.backend.device.name))"
+        }
+    }
+}
+
+/// The device side of a tensor: its buffer and the backend that made it.
+final class DeviceStorage: Sendable {
+    let buffer: CLBuffer
+    let backend: OpenCLBackend
+
+    init(buffer: CLBuffer, backend: OpenCLBackend) {
+        self.buffer = buffer
+        self.backend = backend
+    }
+}
+
+/// Checks that `values` fills `shape`; every backend's tensor constructor uses it.
+func validateTensorData(shape: [Int], valueCount: Int) throws {
+    if let negative = shape.first(where: { $0 < 0 }) {
+        throw ConvCLError.invalidArgument(
+            operation: "tensor", argument: "shape", reason: "\(shape) has a negative dimension \(negative)")
+    }
+    let (count, overflow) = shape.reduce((1, false)) { partial, dimension in
+        let product = partial.0.multipliedReportingOverflow(by: dimension)
+        return (product.partialValue, partial.1 || product.overflow)
+    }
+    if overflow {
+        throw ConvCLError.invalidArgument(operation: "tensor", argument: "shape", reason: "\(shape) has too many elements")
+    }
+    if count != valueCount {
+        throw ConvCLError.invalidArgument(
+            operation: "tensor", argument: "values",
+            reason: "\(valueCount) values given for shape \(shape), which holds \(count)")
+    }
+}
