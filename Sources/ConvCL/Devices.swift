@@ -114,9 +114,15 @@ private let fallbackLogged = Mutex(false)
 public func selectBackend(_ request: DeviceSelector? = nil, cache: OpenCLBackend.CacheSetting = .environment) throws
     -> BackendSelection
 {
-    let selector = request ?? DeviceSelector(ProcessInfo.processInfo.environment["CONVCL_DEVICE"] ?? "")
-    let origin = request == nil && ProcessInfo.processInfo.environment["CONVCL_DEVICE"] != nil
-        ? "CONVCL_DEVICE=\(selector)" : "requested \(selector)"
+    try selectBackend(request, cache: cache, environment: ProcessInfo.processInfo.environment)
+}
+
+func selectBackend(_ request: DeviceSelector?, cache: OpenCLBackend.CacheSetting, environment: [String: String]) throws
+    -> BackendSelection
+{
+    let variable = environment["CONVCL_DEVICE"]
+    let selector = request ?? DeviceSelector(variable ?? "")
+    let origin = request == nil && variable != nil ? "CONVCL_DEVICE=\(selector)" : "requested \(selector)"
     switch selector {
     case .reference:
         return BackendSelection(backend: ReferenceBackend(), reason: "\(origin): the CPU reference", isFallback: false)

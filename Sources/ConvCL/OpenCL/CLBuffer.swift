@@ -26,7 +26,6 @@ final class CLBuffer: @unchecked Sendable {
         }
         self.handle = handle
         self.byteCount = byteCount
-        LiveObjects.shared.created(.buffer)
     }
 
     /// Copies `bytes` to the start of the buffer; returns once the copy is done.
@@ -50,6 +49,5 @@ final class CLBuffer: @unchecked Sendable {
 
     deinit {
         checkInDeinit(clReleaseMemObject(handle), "clReleaseMemObject")
-        LiveObjects.shared.released(.buffer)
     }
 }

@@ -18,7 +18,6 @@ final class CLCommandQueue: @unchecked Sendable {
         }
         self.handle = handle
         self.context = context
-        LiveObjects.shared.created(.commandQueue)
     }
 
     /// Blocks until every command enqueued so far has finished.
@@ -31,6 +30,5 @@ final class CLCommandQueue: @unchecked Sendable {
         // neither call fails for a valid queue.
         checkInDeinit(clFinish(handle), "clFinish")
         checkInDeinit(clReleaseCommandQueue(handle), "clReleaseCommandQueue")
-        LiveObjects.shared.released(.commandQueue)
     }
 }

@@ -17,11 +17,9 @@ final class CLContext: @unchecked Sendable {
         }
         self.handle = handle
         self.device = device
-        LiveObjects.shared.created(.context)
     }
 
     deinit {
         checkInDeinit(clReleaseContext(handle), "clReleaseContext")
-        LiveObjects.shared.released(.context)
     }
 }

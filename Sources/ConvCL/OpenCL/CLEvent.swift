@@ -7,7 +7,6 @@ final class CLEvent: @unchecked Sendable {
 
     init(handle: cl_event) {
         self.handle = handle
-        LiveObjects.shared.created(.event)
     }
 
     /// Blocks until the command has finished.
@@ -32,7 +31,6 @@ final class CLEvent: @unchecked Sendable {
 
     deinit {
         checkInDeinit(clReleaseEvent(handle), "clReleaseEvent")
-        LiveObjects.shared.released(.event)
     }
 }
 

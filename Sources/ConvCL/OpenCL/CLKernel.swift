@@ -26,7 +26,6 @@ final class CLKernel {
         self.handle = handle
         self.name = name
         self.program = program
-        LiveObjects.shared.created(.kernel)
     }
 
     /// Sets the kernel's arguments, in order.
@@ -50,6 +49,5 @@ final class CLKernel {
 
     deinit {
         checkInDeinit(clReleaseKernel(handle), "clReleaseKernel")
-        LiveObjects.shared.released(.kernel)
     }
 }

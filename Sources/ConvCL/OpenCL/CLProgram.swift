@@ -42,7 +42,6 @@ final class CLProgram: @unchecked Sendable {
         guard let handle else { throw OpenCLError(code: .outOfHostMemory, call: call, context: "returned no program") }
         self.handle = handle
         self.context = context
-        LiveObjects.shared.created(.program)
     }
 
     private func build(name: String, options: String) throws {
@@ -82,6 +81,5 @@ final class CLProgram: @unchecked Sendable {
 
     deinit {
         checkInDeinit(clReleaseProgram(handle), "clReleaseProgram")
-        LiveObjects.shared.released(.program)
     }
 }

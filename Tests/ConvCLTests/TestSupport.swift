@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@testable import ConvCL
+
+/// Facts about the machine the tests run on.
+enum TestEnvironment {
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static let openCLDevices: [DeviceInfo] = (try? Devices.list()) ?? []
+
+    /// One OpenCL backend shared by the tests (it is safe to share), on the device the library
+    /// would pick by default; nil when there is no OpenCL device.
+    static let sharedBackend: OpenCLBackend? = try? OpenCLBackend(device: .automatic)
+
+    /// The products directory (where `clconv` is built beside the test bundle).
+    static let productsDirectory: URL = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("clconv").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+}
+
+extension Trait where Self == ConditionTrait {
+    /// The test needs an OpenCL device. Without one it is skipped locally, and in CI (CI=true) it
+    /// runs and fails: the suite must prove the kernels ran on OpenCL.
+    static var needsOpenCL: Self {
+        .enabled(
+            if: !TestEnvironment.openCLDevices.isEmpty || TestEnvironment.isCI,
+            "no OpenCL device on this machine (with CI=true this is a failure)")
+    }
+}
+
+/// The shared OpenCL backend, or a failure that says why there is none.
+func openCLBackend() throws -> OpenCLBackend {
+    guard let backend = TestEnvironment.sharedBackend else {
+        throw ConvCLError.deviceNotFound(
+            request: "auto", reason: "tests that need OpenCL found no device (is PoCL installed? run ci/setup.sh)")
+    }
+    return backend
+}
+
+/// A seeded random source for tests. The seed is fresh each run (or `CONVCL_TEST_SEED`), and is
+/// part of every failure message so a failure can be replayed.
+struct TestRandom: RandomNumberGenerator {
+    let seed: UInt64
+    private var state: UInt64
+
+    init(seed: UInt64? = nil) {
+        let chosen = seed
+            ?? ProcessInfo.processInfo.environment["CONVCL_TEST_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 0...UInt64.max)
+        self.seed = chosen
+        state = chosen
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// `count` values uniform in [-1, 1); never all zero.
+    mutating func floats(_ count: Int) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -1..<1, using: &self) }
+    }
+
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+}
+
+/// The relative L2 error ‖actual − expected‖ / ‖expected‖ (absolute when expected is all zero).
+func relativeL2Error(_ actual: [Float], _ expected: [Float]) -> Double {
+    precondition(actual.count == expected.count)
+    var difference = 0.0
+    var norm = 0.0
+    for (a, e) in zip(actual, expected) {
+        difference += (Double(a) - Double(e)) * (Double(a) - Double(e))
+        norm += Double(e) * Double(e)
+    }
+    return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
+}
+
+/// Expects `actual` to match the reference within a relative L2 error of `tolerance`, with the
+/// same shape, recording `context` (parameters and seed) on failure.
+func expectClose(
+    _ actual: Tensor, _ expected: Tensor, tolerance: Double = 1e-5, _ context: @autoclosure () -> String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    #expect(actual.shape == expected.shape, "shape; \(context())", sourceLocation: sourceLocation)
+    guard actual.shape == expected.shape else { return }
+    let error = relativeL2Error(try actual.values(), try expected.values())
+    #expect(error <= tolerance, "relative L2 error \(error) > \(tolerance); \(context())", sourceLocation: sourceLocation)
+}
+
+/// Runs `clconv` with `arguments` and extra environment; returns its exit status and output.
+func runCLConv(_ arguments: [String], environment extra: [String: String] = [:]) throws
+    -> (status: Int32, stdout: String, stderr: String)
+{
+    let process = Process()
+    process.executableURL = TestEnvironment.productsDirectory.appendingPathComponent("clconv")
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+    // Output goes to files: pipes read one after the other could block a chatty child.
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outURL = directory.appendingPathComponent("stdout")
+    let errURL = directory.appendingPathComponent("stderr")
+    try Data().write(to: outURL)
+    try Data().write(to: errURL)
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    try process.run()
+    process.waitUntilExit()
+    return (
+        process.terminationStatus,
+        try String(contentsOf: outURL, encoding: .utf8),
+        try String(contentsOf: errURL, encoding: .utf8)
+    )
+}
+
+/// A new empty temporary directory.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("convcl-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}

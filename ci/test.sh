@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set-up if needed, a build that must be free of warnings in ConvCL's own code, then the whole test
+# suite on PoCL. With CI=true, a test that needs an OpenCL device fails when none is found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash ci/setup.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+swift build --build-tests 2>&1 | tee "$log"
+if grep -E "^$PWD/(Sources|Tests|Plugins)/.*(warning|error):" "$log"; then
+    echo "ci/test.sh: the build has warnings in ConvCL's code (above)" >&2
+    exit 1
+fi
+
+swift test --skip-build "$@"
