@@ -43,7 +43,7 @@ public struct Conv2DDescriptor: Sendable, Hashable {
     public var activation: Activation
 
     public init(
-        stride: [Int] = [1, 1], padding: Padding = .explicit([0, 0, 0, 0]), dilation: [Int] = [1, 1],
+        stride: [Int] = [1, 1], padding: Padding = .valid, dilation: [Int] = [1, 1],
         groups: Int = 1, mode: ConvolutionMode = .crossCorrelation, activation: Activation = .none
     ) {
         self.stride = stride
@@ -101,9 +101,7 @@ extension Conv2DDescriptor {
             throw fail("weight", "has \(cPerGroup) channels per filter; input channels \(c) / groups \(groups) = \(c / groups)")
         }
         if let bias, bias != [k] { throw fail("bias", "expected shape [\(k)] (one per filter), got \(bias)") }
-        if case .leakyReLU(let slope) = activation, !slope.isFinite {
-            throw fail("activation", "leaky ReLU slope must be finite, got \(slope)")
-        }
+        try validate(activation, operation: operation)
         let pads = try resolvePadding(
             padding, input: [h, w], kernel: [r, s], stride: stride, dilation: dilation, operation: operation)
         let outputHeight = try outputSize(

@@ -76,24 +76,30 @@ public final class OpenCLBackend: Backend {
 
     public func tensor(shape: [Int], values: [Float]) throws -> Tensor {
         try validateTensorData(shape: shape, valueCount: values.count)
-        let buffer = try allocate(floats: values.count, operation: "tensor")
+        let buffer = try allocate(Float.self, count: values.count, operation: "tensor")
         try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
         counters.withLock { $0.hostToDeviceTransfers += 1 }
         return Tensor(shape: shape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
     }
 
-    func read(_ tensor: Tensor, buffer: CLBuffer) throws -> [Float] {
-        var values = [Float](repeating: 0, count: tensor.count)
-        try values.withUnsafeMutableBytes { try buffer.read(into: $0, queue: queue) }
+    /// Copies `count` elements from the start of `buffer` to the host, after the operations
+    /// enqueued before.
+    func read<Element: BitwiseCopyable>(count: Int, from buffer: CLBuffer) throws -> [Element] {
+        let values = try [Element](unsafeUninitializedCapacity: count) { storage, initialized in
+            // The device's bytes initialize every element (plain values of a BitwiseCopyable type).
+            try buffer.read(into: UnsafeMutableRawBufferPointer(storage), queue: queue)
+            initialized = count
+        }
         counters.withLock { $0.deviceToHostTransfers += 1 }
         return values
     }
 
-    /// A new device buffer for `floats` values.
-    func allocate(floats: Int, operation: String) throws -> CLBuffer {
-        let (bytes, overflow) = floats.multipliedReportingOverflow(by: MemoryLayout<Float>.size)
+    /// A new device buffer for `count` elements of `type`.
+    func allocate<Element>(_ type: Element.Type, count: Int, operation: String) throws -> CLBuffer {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
         guard !overflow else {
-            throw ConvCLError.invalidArgument(operation: operation, argument: "size", reason: "\(floats) floats overflow")
+            throw ConvCLError.invalidArgument(
+                operation: operation, argument: "size", reason: "\(count) elements of \(type) overflow the address space")
         }
         return try CLBuffer(context: context, byteCount: bytes, maxAllocation: device.maxAllocationBytes)
     }
@@ -106,12 +112,13 @@ public final class OpenCLBackend: Backend {
                 reason: "\(tensor) does not belong to this backend (\(device.name), \(ObjectIdentifier(self))); "
                     + "tensors of different backends cannot be mixed")
         }
+        _ = try int32Count(tensor.shape, operation)
         return storage.buffer
     }
 
     /// A new tensor of this backend whose values a kernel is about to write.
     func output(shape: [Int], operation: String) throws -> (Tensor, CLBuffer) {
-        let buffer = try allocate(floats: shape.reduce(1, *), operation: operation)
+        let buffer = try allocate(Float.self, count: try int32Count(shape, operation), operation: operation)
         return (Tensor(shape: shape, storage: .device(DeviceStorage(buffer: buffer, backend: self))), buffer)
     }
 
@@ -176,12 +183,7 @@ public final class OpenCLBackend: Backend {
         let w = try buffer(of: weight, "conv2d", "weight")
         let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
         let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
-        let (activation, slope): (Int32, Float) =
-            switch g.activation {
-            case .none: (0, 0)
-            case .relu: (1, 0)
-            case .leakyReLU(let slope): (2, slope)
-            }
+        let (activation, slope) = activationArguments(g.activation)
         let sizes = [
             g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
             g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
@@ -190,10 +192,15 @@ public final class OpenCLBackend: Backend {
         try launch(
             source: "conv2d_direct", kernel: "conv2d_direct",
             arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
-                + (try sizes.map { .int32(try int32($0, "conv2d")) }) + [.int32(activation), .float(slope)],
+                + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
             globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
         return output
     }
+}
+
+/// The element count of `shape`, checked to fit the kernels' 32-bit indices.
+func int32Count(_ shape: [Int], _ operation: String) throws -> Int {
+    Int(try int32(shape.reduce(1, *), operation))
 }
 
 /// A size as a kernel's `int` argument.

@@ -50,7 +50,7 @@ public final class ReferenceBackend: Backend {
     }
 
     /// The values of a tensor this backend can use: a host tensor.
-    private func hostValues(_ tensor: Tensor, _ operation: String, _ argument: String) throws -> [Float] {
+    func hostValues(_ tensor: Tensor, _ operation: String, _ argument: String) throws -> [Float] {
         guard case .host(let values) = tensor.storage else {
             throw ConvCLError.invalidArgument(
                 operation: operation, argument: argument,

@@ -28,8 +28,15 @@ public struct Tensor: Sendable, CustomStringConvertible {
     public func values() throws -> [Float] {
         switch storage {
         case .host(let values): values
-        case .device(let device): try device.backend.read(self, buffer: device.buffer)
+        case .device(let device): try device.backend.read(count: count, from: device.buffer)
         }
+    }
+
+    /// The same values with another shape of the same element count; no copy is made.
+    /// - Throws: `ConvCLError.invalidArgument` when the counts differ.
+    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        try validateTensorData(shape: newShape, valueCount: count, operation: "reshape")
+        return Tensor(shape: newShape, storage: storage)
     }
 
     public var description: String {
@@ -38,6 +45,30 @@ public struct Tensor: Sendable, CustomStringConvertible {
         case .device(let device): "Tensor(\(shape), \(device.backend.device.name))"
         }
     }
+}
+
+/// An immutable int64 tensor: the argmax indices of max pooling.
+public struct IndexTensor: Sendable, CustomStringConvertible {
+    public let shape: [Int]
+    let storage: Storage
+
+    enum Storage: Sendable {
+        case host([Int64])
+        case device(DeviceStorage)
+    }
+
+    /// The number of elements: the product of the shape.
+    public var count: Int { shape.reduce(1, *) }
+
+    /// The indices in row-major order, copied from the device if they live there.
+    public func values() throws -> [Int64] {
+        switch storage {
+        case .host(let values): values
+        case .device(let device): try device.backend.read(count: count, from: device.buffer)
+        }
+    }
+
+    public var description: String { "IndexTensor(\(shape))" }
 }
 
 /// The device side of a tensor: its buffer and the backend that made it.
@@ -52,21 +83,21 @@ final class DeviceStorage: Sendable {
 }
 
 /// Checks that `values` fills `shape`; every backend's tensor constructor uses it.
-func validateTensorData(shape: [Int], valueCount: Int) throws {
+func validateTensorData(shape: [Int], valueCount: Int, operation: String = "tensor") throws {
     if let negative = shape.first(where: { $0 < 0 }) {
         throw ConvCLError.invalidArgument(
-            operation: "tensor", argument: "shape", reason: "\(shape) has a negative dimension \(negative)")
+            operation: operation, argument: "shape", reason: "\(shape) has a negative dimension \(negative)")
     }
     let (count, overflow) = shape.reduce((1, false)) { partial, dimension in
         let product = partial.0.multipliedReportingOverflow(by: dimension)
         return (product.partialValue, partial.1 || product.overflow)
     }
     if overflow {
-        throw ConvCLError.invalidArgument(operation: "tensor", argument: "shape", reason: "\(shape) has too many elements")
+        throw ConvCLError.invalidArgument(operation: operation, argument: "shape", reason: "\(shape) has too many elements")
     }
     if count != valueCount {
         throw ConvCLError.invalidArgument(
-            operation: "tensor", argument: "values",
+            operation: operation, argument: "values",
             reason: "\(valueCount) values given for shape \(shape), which holds \(count)")
     }
 }

@@ -21,7 +21,7 @@ struct ConvolutionTests {
                 expected.append((1 + 4 + 9) * windowWithoutCentre + 0.5)
             }
         }
-        for backend in try backends() {
+        for backend in try allBackends() {
             let result = try backend.conv2d(
                 try backend.tensor(shape: [1, 3, 5, 5], values: input),
                 weight: try backend.tensor(shape: [1, 3, 3, 3], values: weight),
@@ -35,7 +35,7 @@ struct ConvolutionTests {
     func flip() throws {
         // A 1×3 input [1, 2, 3] and kernel [1, 0, -1]: correlation gives 1 − 3 = −2, convolution
         // (kernel reversed to [−1, 0, 1]) gives −1 + 3 = 2.
-        for backend in try backends() {
+        for backend in try allBackends() {
             let x = try backend.tensor(shape: [1, 1, 1, 3], values: [1, 2, 3])
             let w = try backend.tensor(shape: [1, 1, 1, 3], values: [1, 0, -1])
             let correlation = try backend.conv2d(x, weight: w, bias: nil, descriptor: .init())
@@ -97,7 +97,7 @@ struct ConvolutionTests {
 
     @Test("data that does not fill the shape is refused")
     func badTensorData() throws {
-        for backend in try backends() {
+        for backend in try allBackends() {
             #expect(throws: ConvCLError.invalidArgument(
                 operation: "tensor", argument: "values", reason: "5 values given for shape [2, 3], which holds 6")
             ) { try backend.tensor(shape: [2, 3], values: [1, 2, 3, 4, 5]) }
@@ -105,10 +105,73 @@ struct ConvolutionTests {
         }
     }
 
-    /// The reference, and the OpenCL backend when there is a device (in CI there must be).
-    func backends() throws -> [any Backend] {
-        var list: [any Backend] = [ReferenceBackend()]
-        if !TestEnvironment.openCLDevices.isEmpty || TestEnvironment.isCI { list.append(try openCLBackend()) }
-        return list
+    @Test("conv1d: a long kernel finds a period in raw samples; a dense layer is a conv over the whole input")
+    func conv1dAndDense() throws {
+        for backend in try allBackends() {
+            // A kernel of one period of a pulse train answers most where the train is in phase.
+            let samples: [Float] = (0..<24).map { $0 % 6 == 2 ? 1 : 0 }
+            let kernel: [Float] = [1, 0, 0, 0, 0, 0, 1]
+            let correlation = try backend.conv1d(
+                try backend.tensor(shape: [1, 1, 24], values: samples),
+                weight: try backend.tensor(shape: [1, 1, 7], values: kernel), bias: nil, descriptor: .init())
+            #expect(correlation.shape == [1, 1, 18])
+            #expect(try correlation.values() == (0..<18).map { $0 % 6 == 2 ? 2 : 0 }, "\(backend.name)")
+
+            // Dense: 2 samples of 3 features → 2 outputs, y = W x + b.
+            let x = try backend.tensor(shape: [2, 3, 1, 1], values: [1, 2, 3, 4, 5, 6])
+            let w = try backend.tensor(shape: [2, 3, 1, 1], values: [1, 0, -1, 0.5, 0.5, 0.5])
+            let b = try backend.tensor(shape: [2], values: [10, 20])
+            let dense = try backend.conv2d(x, weight: w, bias: b, descriptor: .init())
+            #expect(dense.shape == [2, 2, 1, 1])
+            let denseExpected: [Float] = [8, 23, 8, 27.5]  // W·x + b per sample
+            #expect(try dense.values() == denseExpected, "\(backend.name)")
+
+            // The same layer on a 2×2 map: the kernel covers the whole input.
+            let map = try backend.tensor(shape: [1, 2, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8])
+            let whole = try backend.tensor(shape: [3, 2, 2, 2], values: (0..<24).map { Float($0 % 5) })
+            let y = try backend.conv2d(map, weight: whole, bias: nil, descriptor: .init())
+            #expect(y.shape == [1, 3, 1, 1])
+            var expected = [Float](repeating: 0, count: 3)
+            for k in 0..<3 {
+                for i in 0..<8 { expected[k] += Float(i + 1) * Float((k * 8 + i) % 5) }
+            }
+            #expect(try y.values() == expected, "\(backend.name)")
+        }
+    }
+
+    @Test("same padding follows ONNX for odd and even kernels, stride and dilation")
+    func samePadding() throws {
+        // Input width 7, kernel 4, stride 2: output ceil(7/2) = 4, total pad (4−1)·2 + 4 − 7 = 3.
+        let upper = try Conv2DDescriptor(stride: [1, 2], padding: .sameUpper)
+            .geometry(input: [1, 1, 1, 7], weight: [1, 1, 1, 4], bias: nil)
+        #expect(upper.outputWidth == 4 && upper.padLeft == 1)
+        let lower = try Conv2DDescriptor(stride: [1, 2], padding: .sameLower)
+            .geometry(input: [1, 1, 1, 7], weight: [1, 1, 1, 4], bias: nil)
+        #expect(lower.outputWidth == 4 && lower.padLeft == 2)
+        // Dilation 2 with kernel 3 spans 5: stride 1 needs 4 zeros, 2 a side.
+        let dilated = try Conv2DDescriptor(padding: .sameUpper, dilation: [2, 2])
+            .geometry(input: [1, 1, 6, 6], weight: [1, 1, 3, 3], bias: nil)
+        #expect(dilated.outputHeight == 6 && dilated.padTop == 2)
+        for backend in try allBackends() {
+            let x = try backend.tensor(shape: [1, 1, 1, 5], values: [1, 2, 3, 4, 5])
+            let w = try backend.tensor(shape: [1, 1, 1, 2], values: [1, 10])
+            // Kernel 2, stride 1: one zero; upper puts it at the end, lower at the start.
+            let up = try backend.conv2d(x, weight: w, bias: nil, descriptor: .init(padding: .sameUpper))
+            let down = try backend.conv2d(x, weight: w, bias: nil, descriptor: .init(padding: .sameLower))
+            #expect(try up.values() == [21, 32, 43, 54, 5], "\(backend.name)")
+            #expect(try down.values() == [10, 21, 32, 43, 54], "\(backend.name)")
+        }
+    }
+
+    @Test("a standalone activation matches the fused one; NaN passes through ReLU")
+    func activations() throws {
+        for backend in try allBackends() {
+            let x = try backend.tensor(shape: [5], values: [-2, -0.5, 0, 3, .nan])
+            let relu = try backend.activation(x, .relu).values()
+            #expect(Array(relu.prefix(4)) == [0, 0, 0, 3] && relu[4].isNaN, "\(backend.name): \(relu)")
+            let leaky = try backend.activation(x, .leakyReLU(slope: 0.25)).values()
+            #expect(Array(leaky.prefix(4)) == [-0.5, -0.125, 0, 3] && leaky[4].isNaN, "\(backend.name): \(leaky)")
+            #expect(try backend.activation(x, .none).values().prefix(4) == [-2, -0.5, 0, 3])
+        }
     }
 }

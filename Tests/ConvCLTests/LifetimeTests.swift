@@ -44,12 +44,24 @@ struct LifetimeTests {
         let backend = try openCLBackend()
         let floats = backend.device.maxAllocationBytes / 4 + 1
         do {
-            _ = try backend.allocate(floats: floats, operation: "test")
+            _ = try backend.allocate(Float.self, count: floats, operation: "test")
             Issue.record("allocated \(floats) floats on a device with max allocation \(backend.device.maxAllocationBytes)")
         } catch let error as OpenCLError {
             #expect(error.code == .invalidBufferSize)
             #expect(error.description.contains("\(floats * 4) bytes requested"), "\(error)")
             #expect(error.description.contains("\(backend.device.maxAllocationBytes)"), "\(error)")
+        }
+
+        // Through the public API: a 1×1 input padded so that the output outgrows the device.
+        let side = Int(Double(backend.device.maxAllocationBytes / 4).squareRoot()) + 2
+        let x = try backend.tensor(shape: [1, 1, 1, 1], values: [1])
+        let w = try backend.tensor(shape: [2, 1, 1, 1], values: [1, 2])
+        let descriptor = Conv2DDescriptor(padding: .explicit([side / 2, side / 2, side / 2, side / 2]))
+        let outputBytes = 2 * (side / 2 * 2 + 1) * (side / 2 * 2 + 1) * 4
+        #expect {
+            try backend.conv2d(x, weight: w, bias: nil, descriptor: descriptor)
+        } throws: { error in
+            "\(error)".contains("\(outputBytes) bytes requested")
         }
     }
 }

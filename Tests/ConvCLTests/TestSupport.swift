@@ -127,3 +127,10 @@ func temporaryDirectory() throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// The reference, and the OpenCL backend when there is a device (in CI there must be).
+func allBackends() throws -> [any Backend] {
+    var list: [any Backend] = [ReferenceBackend()]
+    if !TestEnvironment.openCLDevices.isEmpty || TestEnvironment.isCI { list.append(try openCLBackend()) }
+    return list
+}

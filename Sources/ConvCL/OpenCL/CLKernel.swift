@@ -6,6 +6,8 @@ enum KernelArgument {
     case buffer(CLBuffer?)
     case int32(Int32)
     case float(Float)
+    /// An OpenCL `int8` vector: up to eight values, the rest zero.
+    case int32x8([Int32])
 }
 
 /// An OpenCL kernel. Setting arguments is not thread-safe in OpenCL, so a kernel is owned by one
@@ -42,6 +44,10 @@ final class CLKernel {
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<Int32>.size, &value)
             case .float(var value):
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<Float>.size, &value)
+            case .int32x8(let values):
+                precondition(values.count <= 8, "an int8 argument holds at most 8 values, got \(values.count)")
+                var padded = values + [Int32](repeating: 0, count: 8 - values.count)
+                status = clSetKernelArg(handle, cl_uint(index), 8 * MemoryLayout<Int32>.size, &padded)
             }
             try check(status, "clSetKernelArg", "kernel \(name), argument \(index) = \(argument)")
         }

@@ -1,0 +1,141 @@
+// Reductions in two stages. Each output element's reduced set is split into `splits` chunks:
+// reduce_partial reduces one chunk per work-item to a float2 partial, reduce_final combines the
+// partials of one output and finishes (mean divides, l2 takes the root, ...).
+//
+// OP (a build define) selects the operation, in ReductionOperation's order:
+//   0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 l1, 6 l2, 7 sumsquare, 8 logsum, 9 logsumexp.
+// Partials: sum-like ops keep (Kahan sum, compensation) so float32 sums of 10^7 values stay
+// accurate; max/min/prod keep (value, unused); logsumexp keeps (running max m, Σ exp(x − m)),
+// which never overflows.
+//
+// Index maps: output o and reduced element r decompose row-major over (size, stride) pairs passed
+// as int8 vectors (at most 8 merged axes each).
+
+#ifndef OP
+#define OP 0
+#endif
+
+#define SUM_LIKE (OP == 0 || OP == 1 || OP == 5 || OP == 6 || OP == 7 || OP == 8)
+
+inline int offset_of(int index, const int rank, const int8 sizes8, const int8 strides8)
+{
+    int sizes[8], strides[8];
+    vstore8(sizes8, 0, sizes);
+    vstore8(strides8, 0, strides);
+    int offset = 0;
+    for (int axis = rank - 1; axis >= 0; --axis) {
+        offset += (index % sizes[axis]) * strides[axis];
+        index /= sizes[axis];
+    }
+    return offset;
+}
+
+inline float2 identity(void)
+{
+#if SUM_LIKE
+    return (float2)(0.0f, 0.0f);
+#elif OP == 2 || OP == 9
+    return (float2)(-INFINITY, 0.0f);
+#elif OP == 3
+    return (float2)(INFINITY, 0.0f);
+#else
+    return (float2)(1.0f, 0.0f);
+#endif
+}
+
+// Adds one value to a Kahan sum (s, c): s + (−c) is the running total. An infinite or NaN term
+// makes the compensation meaningless, so then the plain sum carries on (c = 0).
+inline float2 kahan_add(float2 state, float term)
+{
+    const float y = term - state.y;
+    const float t = state.x + y;
+    if (!isfinite(t)) return (float2)(state.x + term, 0.0f);
+    return (float2)(t, (t - state.x) - y);
+}
+
+// logsumexp partials (m, s) stand for s·exp(m). Equal maxima add directly (so +inf with +inf
+// stays +inf); −inf contributes nothing.
+inline float2 combine_lse(float2 a, float2 b)
+{
+    if (b.x == -INFINITY) return isnan(b.y) ? (float2)(a.x, NAN) : a;
+    if (a.x == -INFINITY) return isnan(a.y) ? (float2)(b.x, NAN) : b;
+    if (a.x == b.x) return (float2)(a.x, a.y + b.y);
+    if (a.x > b.x) return (float2)(a.x, a.y + b.y * exp(b.x - a.x));
+    if (b.x > a.x) return (float2)(b.x, b.y + a.y * exp(a.x - b.x));
+    return (float2)(a.x, NAN);  // a NaN maximum
+}
+
+// Folds one input value into a partial.
+inline float2 accumulate(float2 state, float x)
+{
+#if OP == 0 || OP == 1 || OP == 8
+    return kahan_add(state, x);
+#elif OP == 5
+    return kahan_add(state, fabs(x));
+#elif OP == 6 || OP == 7
+    return kahan_add(state, x * x);
+#elif OP == 2
+    return (x > state.x || isnan(x)) ? (float2)(x, 0.0f) : state;
+#elif OP == 3
+    return (x < state.x || isnan(x)) ? (float2)(x, 0.0f) : state;
+#elif OP == 4
+    return (float2)(state.x * x, 0.0f);
+#else
+    return combine_lse(state, (float2)(x, 1.0f));
+#endif
+}
+
+__kernel void reduce_partial(
+    __global const float* restrict input, __global float2* restrict partials,
+    const int outputs, const int splits, const int reducedCount, const int chunk,
+    const int keptRank, const int8 keptSizes, const int8 keptStrides,
+    const int reducedRank, const int8 reducedSizes, const int8 reducedStrides)
+{
+    const int item = get_global_id(0);
+    if (item >= outputs * splits) return;
+    const int o = item / splits;
+    const int part = item % splits;
+    __global const float* base = input + offset_of(o, keptRank, keptSizes, keptStrides);
+    const int begin = part * chunk;
+    const int end = min(reducedCount, begin + chunk);
+    float2 state = identity();
+    if (reducedRank == 1) {
+        const int step = reducedStrides.s0;
+        for (int r = begin; r < end; ++r) state = accumulate(state, base[r * step]);
+    } else {
+        for (int r = begin; r < end; ++r)
+            state = accumulate(state, base[offset_of(r, reducedRank, reducedSizes, reducedStrides)]);
+    }
+    partials[item] = state;
+}
+
+__kernel void reduce_final(
+    __global const float2* restrict partials, __global float* restrict output,
+    const int outputs, const int splits, const int reducedCount)
+{
+    const int o = get_global_id(0);
+    if (o >= outputs) return;
+    __global const float2* mine = partials + (size_t)o * splits;
+    float2 state = identity();
+    for (int p = 0; p < splits; ++p) {
+        const float2 partial = mine[p];
+#if SUM_LIKE
+        state = kahan_add(kahan_add(state, partial.x), -partial.y);
+#elif OP == 9
+        state = combine_lse(state, partial);
+#else
+        state = accumulate(state, partial.x);
+#endif
+    }
+#if OP == 1
+    output[o] = state.x / (float)reducedCount;  // 0/0 = NaN for an empty reduction, as in ONNX
+#elif OP == 6
+    output[o] = sqrt(state.x);
+#elif OP == 8
+    output[o] = log(state.x);
+#elif OP == 9
+    output[o] = state.x == -INFINITY ? -INFINITY : state.x + log(state.y);
+#else
+    output[o] = state.x;
+#endif
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import ConvCL
+
+@Suite("Reductions")
+struct ReductionTests {
+    @Test("every operation over chosen axes, with and without keepDims")
+    func handComputed() throws {
+        // x[i][j] = i * 3 + j + 1, shape [2, 3].
+        let values: [Float] = [1, 2, 3, 4, 5, 6]
+        let expectations: [(ReductionOperation, [Int], [Float])] = [
+            (.sum, [1], [6, 15]), (.mean, [0], [2.5, 3.5, 4.5]), (.max, [-1], [3, 6]), (.min, [-2], [1, 2, 3]),
+            (.prod, [1], [6, 120]), (.l1, [0], [5, 7, 9]), (.sumSquare, [1], [14, 77]),
+            (.l2, [0], [Float((17.0).squareRoot()), Float((29.0).squareRoot()), Float((45.0).squareRoot())]),
+            (.logSum, [1], [Float(log(6.0)), Float(log(15.0))]),
+            (.logSumExp, [0], [1, 2, 3].map { Float(log(exp(Double($0)) + exp(Double($0) + 3))) }),
+        ]
+        for backend in try allBackends() {
+            let x = try backend.tensor(shape: [2, 3], values: values)
+            for (operation, axes, expected) in expectations {
+                let kept = try backend.reduce(x, descriptor: .init(operation, axes: axes))
+                let dropped = try backend.reduce(x, descriptor: .init(operation, axes: axes, keepDims: false))
+                let axis = axes[0] < 0 ? axes[0] + 2 : axes[0]
+                #expect(kept.shape == (axis == 0 ? [1, 3] : [2, 1]), "\(operation)")
+                #expect(dropped.shape == [axis == 0 ? 3 : 2], "\(operation)")
+                #expect(relativeL2Error(try dropped.values(), expected) <= 1e-6, "\(backend.name) \(operation)")
+            }
+            let all = try backend.reduce(x, descriptor: .init(.sum))
+            #expect(all.shape == [1, 1])
+            #expect(try all.values() == [21])
+            let scalar = try backend.reduce(x, descriptor: .init(.sum, axes: [], keepDims: false))
+            #expect(scalar.shape == [])
+            #expect(try scalar.values() == [21])
+        }
+    }
+
+    @Test("empty reductions give ONNX's values")
+    func empty() throws {
+        let expected: [ReductionOperation: Float] = [
+            .sum: 0, .prod: 1, .max: -.infinity, .min: .infinity, .l1: 0, .l2: 0, .sumSquare: 0,
+            .logSum: -.infinity, .logSumExp: -.infinity,
+        ]
+        for backend in try allBackends() {
+            let x = try backend.tensor(shape: [2, 0, 3], values: [])
+            for operation in ReductionOperation.allCases {
+                let y = try backend.reduce(x, descriptor: .init(operation, axes: [1]))
+                #expect(y.shape == [2, 1, 3])
+                let values = try y.values()
+                if operation == .mean {
+                    #expect(values.allSatisfy { $0.isNaN }, "\(backend.name) mean: \(values)")
+                } else {
+                    #expect(values == [Float](repeating: expected[operation]!, count: 6), "\(backend.name) \(operation)")
+                }
+                // Reducing a non-empty axis of an empty tensor gives an empty result.
+                #expect(try backend.reduce(x, descriptor: .init(operation, axes: [2])).shape == [2, 0, 1])
+            }
+        }
+    }
+
+    @Test("log-sum-exp of inputs near 1000 does not overflow; NaN and infinities propagate")
+    func specialValues() throws {
+        for backend in try allBackends() {
+            let large = try backend.tensor(shape: [3], values: [1000, 1001, 999])
+            let lse = try backend.reduce(large, descriptor: .init(.logSumExp)).values()[0]
+            let expected = 1001 + log(1 + exp(-1.0) + exp(-2.0))
+            #expect(abs(Double(lse) - expected) <= 1e-4, "\(backend.name): \(lse)")
+
+            let withNaN = try backend.tensor(shape: [4], values: [1, .nan, 3, -.infinity])
+            for operation in [ReductionOperation.sum, .max, .min, .mean, .logSumExp, .prod] {
+                let value = try backend.reduce(withNaN, descriptor: .init(operation)).values()[0]
+                #expect(value.isNaN, "\(backend.name) \(operation) with a NaN gave \(value)")
+            }
+            let infinities = try backend.tensor(shape: [3], values: [-.infinity, -.infinity, .infinity])
+            #expect(try backend.reduce(infinities, descriptor: .init(.max)).values() == [.infinity])
+            #expect(try backend.reduce(infinities, descriptor: .init(.logSumExp)).values() == [.infinity])
+            let negative = try backend.tensor(shape: [2], values: [-.infinity, -.infinity])
+            #expect(try backend.reduce(negative, descriptor: .init(.max)).values() == [-.infinity])
+            #expect(try backend.reduce(negative, descriptor: .init(.logSumExp)).values() == [-.infinity])
+        }
+    }
+
+    @Test("a float32 sum of 10^7 values from [0, 1) is within 1e-6 of the float64 sum", .needsOpenCL)
+    func accurateLargeSum() throws {
+        let backend = try openCLBackend()
+        var random = TestRandom()
+        let count = 10_000_000
+        let values = (0..<count).map { _ in Float.random(in: 0..<1, using: &random) }
+        let exact = values.reduce(0.0) { $0 + Double($1) }
+        // What this guards against: a plain serial float loop is far off.
+        let naive = values.reduce(Float(0), +)
+        #expect(abs(Double(naive) - exact) / exact > 1e-6, "the naive loop was accurate: the test has no teeth")
+        for operation in [ReductionOperation.sum, .mean] {
+            let y = try backend.reduce(try backend.tensor(shape: [count], values: values), descriptor: .init(operation))
+            let got = Double(try y.values()[0]) * (operation == .mean ? Double(count) : 1)
+            #expect(abs(got - exact) / exact <= 1e-6, "\(operation): \(got) vs \(exact); seed \(random.seed)")
+        }
+    }
+}
