@@ -71,20 +71,26 @@ struct TestRandom: RandomNumberGenerator {
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 }
 
-/// The relative L2 error ‖actual − expected‖ / ‖expected‖ (absolute when expected is all zero).
+/// The relative L2 error ‖actual − expected‖ / ‖expected‖ over the finite values (absolute when
+/// they are all zero), or infinity when a NaN or an infinity of one side is not matched by the same
+/// value on the other.
 func relativeL2Error(_ actual: [Float], _ expected: [Float]) -> Double {
     precondition(actual.count == expected.count)
     var difference = 0.0
     var norm = 0.0
     for (a, e) in zip(actual, expected) {
+        if !a.isFinite || !e.isFinite {
+            if !(a.isNaN && e.isNaN) && a != e { return .infinity }
+            continue
+        }
         difference += (Double(a) - Double(e)) * (Double(a) - Double(e))
         norm += Double(e) * Double(e)
     }
     return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
 }
 
-/// Expects `actual` to match the reference within a relative L2 error of `tolerance`, with the
-/// same shape, recording `context` (parameters and seed) on failure.
+/// Expects `actual` to match the reference within a relative L2 error of `tolerance` (0 means
+/// exactly), with the same shape, recording `context` (parameters and seed) on failure.
 func expectClose(
     _ actual: Tensor, _ expected: Tensor, tolerance: Double = 1e-5, _ context: @autoclosure () -> String,
     sourceLocation: SourceLocation = #_sourceLocation

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+@testable import ConvCL
+
+@Suite("Bad input is refused before dispatch")
+struct BadInputTests {
+    /// One bad call: what it runs, and the operation, argument and text its error must name.
+    struct Case: CustomStringConvertible, Sendable {
+        let description: String
+        let operation: String
+        let argument: String
+        let mentions: [String]
+        let run: @Sendable (any Backend) throws -> Void
+    }
+
+    static func tensor(_ backend: any Backend, _ shape: [Int]) throws -> Tensor {
+        try backend.tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { Float($0 % 7) - 3 })
+    }
+
+    static let cases: [Case] = {
+        func conv(_ input: [Int], _ weight: [Int], bias: [Int]? = nil, _ descriptor: Conv2DDescriptor = .init())
+            -> @Sendable (any Backend) throws -> Void
+        {
+            { backend in
+                _ = try backend.conv2d(
+                    try tensor(backend, input), weight: try tensor(backend, weight),
+                    bias: try bias.map { try tensor(backend, $0) }, descriptor: descriptor)
+            }
+        }
+        func pool(_ input: [Int], _ descriptor: PoolDescriptor) -> @Sendable (any Backend) throws -> Void {
+            { backend in _ = try backend.maxPool(try tensor(backend, input), descriptor: descriptor) }
+        }
+        func reduce(_ input: [Int], _ axes: [Int]) -> @Sendable (any Backend) throws -> Void {
+            { backend in _ = try backend.reduce(try tensor(backend, input), descriptor: .init(.sum, axes: axes)) }
+        }
+        return [
+            Case(description: "conv2d input of rank 3", operation: "conv2d", argument: "input", mentions: ["rank 4", "[1, 3, 5]"],
+                 run: conv([1, 3, 5], [1, 3, 1, 1])),
+            Case(description: "conv1d input of rank 4", operation: "conv1d", argument: "input", mentions: ["rank 3", "[1, 1, 4, 4]"],
+                 run: { backend in _ = try backend.conv1d(try tensor(backend, [1, 1, 4, 4]), weight: try tensor(backend, [1, 1, 2]), bias: nil, descriptor: .init()) }),
+            Case(description: "channels not divisible by groups", operation: "conv2d", argument: "groups", mentions: ["input channels 3", "groups 2"],
+                 run: conv([1, 3, 5, 5], [2, 1, 1, 1], .init(groups: 2))),
+            Case(description: "filters not divisible by groups", operation: "conv2d", argument: "groups", mentions: ["filters 3", "groups 2"],
+                 run: conv([1, 4, 5, 5], [3, 2, 1, 1], .init(groups: 2))),
+            Case(description: "weight channels ≠ C / groups", operation: "conv2d", argument: "weight", mentions: ["3 channels per filter", "= 2"],
+                 run: conv([1, 4, 5, 5], [2, 3, 1, 1], .init(groups: 2))),
+            Case(description: "bias length ≠ filters", operation: "conv2d", argument: "bias", mentions: ["[4]", "[3]"],
+                 run: conv([1, 2, 5, 5], [4, 2, 3, 3], bias: [3])),
+            Case(description: "stride 0", operation: "conv2d", argument: "stride", mentions: ["[1, 0]"],
+                 run: conv([1, 1, 5, 5], [1, 1, 3, 3], .init(stride: [1, 0]))),
+            Case(description: "dilation −1", operation: "conv2d", argument: "dilation", mentions: ["[-1, 1]"],
+                 run: conv([1, 1, 5, 5], [1, 1, 3, 3], .init(dilation: [-1, 1]))),
+            Case(description: "negative padding", operation: "conv2d", argument: "padding", mentions: ["[0, -1, 0, 0]"],
+                 run: conv([1, 1, 5, 5], [1, 1, 3, 3], .init(padding: .explicit([0, -1, 0, 0])))),
+            Case(description: "padding of the wrong length", operation: "conv2d", argument: "padding", mentions: ["expected 4 values", "[1, 1]"],
+                 run: conv([1, 1, 5, 5], [1, 1, 3, 3], .init(padding: .explicit([1, 1])))),
+            Case(description: "dilated kernel larger than the padded input", operation: "conv2d", argument: "kernel", mentions: ["spans 5", "padded input 4"],
+                 run: conv([1, 1, 4, 9], [1, 1, 3, 3], .init(dilation: [2, 1]))),
+            Case(description: "conv1d kernel longer than the input", operation: "conv1d", argument: "kernel", mentions: ["spans 9", "padded input 8"],
+                 run: { backend in _ = try backend.conv1d(try tensor(backend, [1, 1, 8]), weight: try tensor(backend, [1, 1, 9]), bias: nil, descriptor: .init()) }),
+            Case(description: "conv2d input with a zero-sized dimension", operation: "conv2d", argument: "input", mentions: ["[1, 1, 0, 5]"],
+                 run: conv([1, 1, 0, 5], [1, 1, 1, 1])),
+            Case(description: "max pool input with a zero-sized dimension", operation: "maxPool", argument: "input", mentions: ["[0, 1, 4, 4]"],
+                 run: pool([0, 1, 4, 4], .init(kernel: [2, 2]))),
+            Case(description: "global average pool of an empty map", operation: "globalAveragePool", argument: "input", mentions: ["[1, 2, 0]"],
+                 run: { backend in _ = try backend.globalAveragePool(try tensor(backend, [1, 2, 0])) }),
+            Case(description: "pool kernel of rank 2 on a 1-D input", operation: "maxPool", argument: "input", mentions: ["rank 4", "[1, 1, 8]"],
+                 run: pool([1, 1, 8], .init(kernel: [2, 2]))),
+            Case(description: "pool stride 0", operation: "maxPool", argument: "stride", mentions: ["[0]"],
+                 run: pool([1, 1, 8], .init(kernel: [2], stride: [0]))),
+            Case(description: "pool window larger than the padded input", operation: "maxPool", argument: "kernel", mentions: ["window 5", "padded input 4"],
+                 run: pool([1, 1, 4], .init(kernel: [3], dilation: [2]))),
+            Case(description: "pool padding over half the window", operation: "maxPool", argument: "padding", mentions: ["2 is more than half the window 3"],
+                 run: pool([1, 1, 8], .init(kernel: [3], padding: .explicit([2, 0])))),
+            Case(description: "indices from average pooling", operation: "averagePool", argument: "returnIndices", mentions: ["only for max"],
+                 run: { backend in _ = try backend.pool(try tensor(backend, [1, 1, 4]), mode: .average, descriptor: .init(kernel: [2]), returnIndices: true) }),
+            Case(description: "axis out of range", operation: "reduce", argument: "axes", mentions: ["axis 3", "rank 3"],
+                 run: reduce([2, 3, 4], [0, 3])),
+            Case(description: "negative axis out of range", operation: "reduce", argument: "axes", mentions: ["axis -4"],
+                 run: reduce([2, 3, 4], [-4])),
+            Case(description: "axis repeated", operation: "reduce", argument: "axes", mentions: ["axis -1 is repeated", "[2, -1]"],
+                 run: reduce([2, 3, 4], [2, -1])),
+            Case(description: "non-finite leaky ReLU slope", operation: "activation", argument: "activation", mentions: ["nan"],
+                 run: { backend in _ = try backend.activation(try tensor(backend, [3]), .leakyReLU(slope: .nan)) }),
+            Case(description: "reshape to another count", operation: "reshape", argument: "values", mentions: ["[4]", "6"],
+                 run: { backend in _ = try tensor(backend, [2, 3]).reshaped([4]) }),
+        ]
+    }()
+
+    @Test("each bad argument gets an error naming the operation, the argument and the values", arguments: cases)
+    func refused(_ bad: Case) throws {
+        for backend in try allBackends() {
+            do {
+                try bad.run(backend)
+                Issue.record("\(backend.name): \(bad) was accepted")
+            } catch ConvCLError.invalidArgument(let operation, let argument, let reason) {
+                #expect(operation == bad.operation, "\(backend.name): \(bad)")
+                #expect(argument == bad.argument, "\(backend.name): \(bad): \(reason)")
+                for text in bad.mentions {
+                    #expect(reason.contains(text), "\(backend.name): \(bad): \"\(reason)\" does not mention \(text)")
+                }
+            }
+        }
+    }
+
+    @Test("pooling and reductions refuse another backend's tensors", .needsOpenCL)
+    func mixedBackends() throws {
+        let device = try openCLBackend()
+        let reference = ReferenceBackend()
+        let hostTensor = try reference.tensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init))
+        let deviceTensor = try device.tensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init))
+        #expect(throws: ConvCLError.self) { try device.maxPool(hostTensor, descriptor: .init(kernel: [2, 2])) }
+        #expect(throws: ConvCLError.self) { try device.reduce(hostTensor, descriptor: .init(.sum)) }
+        #expect(throws: ConvCLError.self) { try reference.reduce(deviceTensor, descriptor: .init(.sum)) }
+        #expect(throws: ConvCLError.self) { try reference.activation(deviceTensor, .relu) }
+    }
+}
+
+@Suite("Tensors stay on the device")
+struct ResidencyTests {
+    @Test("conv → ReLU → maxpool → global average pool → reduce copies nothing to the host until read", .needsOpenCL)
+    func chainMakesNoHostCopies() throws {
+        let backend = try OpenCLBackend(device: .automatic)
+        var random = TestRandom()
+        let x = try backend.tensor(shape: [2, 3, 17, 19], values: random.floats(2 * 3 * 17 * 19))
+        let w = try backend.tensor(shape: [8, 3, 3, 3], values: random.floats(8 * 27))
+        let before = backend.statistics
+        #expect(before.hostToDeviceTransfers == 2 && before.deviceToHostTransfers == 0)
+
+        let conv = try backend.conv2d(x, weight: w, bias: nil, descriptor: .init(padding: .sameUpper))
+        let relu = try backend.activation(conv, .relu)
+        let pooled = try backend.maxPool(relu, descriptor: .init(kernel: [2, 2]))
+        let summary = try backend.globalAveragePool(pooled)
+        let total = try backend.reduce(summary, descriptor: .init(.sum, axes: [1], keepDims: false))
+        let during = backend.statistics
+        #expect(during.hostToDeviceTransfers == 2, "no uploads inside the chain")
+        #expect(during.deviceToHostTransfers == 0, "no downloads inside the chain")
+        #expect(during.kernelLaunches - before.kernelLaunches == 7, "conv, ReLU, pool, and two stages per reduction")
+
+        let values = try total.values()
+        #expect(backend.statistics.deviceToHostTransfers == 1, "one read, by the caller")
+
+        // The same chain on the reference.
+        let reference = ReferenceBackend()
+        let rx = try reference.tensor(shape: x.shape, values: try x.values())
+        let rw = try reference.tensor(shape: w.shape, values: try w.values())
+        let expected = try reference.reduce(
+            try reference.globalAveragePool(
+                try reference.maxPool(
+                    try reference.activation(
+                        try reference.conv2d(rx, weight: rw, bias: nil, descriptor: .init(padding: .sameUpper)), .relu),
+                    descriptor: .init(kernel: [2, 2]))),
+            descriptor: .init(.sum, axes: [1], keepDims: false))
+        #expect(total.shape == [2, 1, 1])
+        #expect(relativeL2Error(values, try expected.values()) <= 1e-5, "seed \(random.seed)")
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+
+@testable import ConvCL
+
+/// Hundreds of random parameter sets per operator, each run on OpenCL and on the reference.
+/// Seeded (CONVCL_TEST_SEED replays a run); every failure prints its parameters and the seed.
+@Suite("Property tests: OpenCL against the reference", .needsOpenCL)
+struct PropertyTests {
+    static let cases = 300
+
+    /// Runs `operation` on both backends with the same host values and compares.
+    func compare(
+        _ inputs: [(shape: [Int], values: [Float])], tolerance: Double, _ context: String,
+        _ operation: (any Backend, [Tensor]) throws -> Tensor
+    ) throws {
+        let device = try openCLBackend()
+        let reference = ReferenceBackend()
+        let expected = try operation(reference, try inputs.map { try reference.tensor(shape: $0.shape, values: $0.values) })
+        let actual = try operation(device, try inputs.map { try device.tensor(shape: $0.shape, values: $0.values) })
+        try expectClose(actual, expected, tolerance: tolerance, context)
+    }
+
+    func randomPadding(_ random: inout TestRandom, rank: Int, limit: Int) -> Padding {
+        switch random.int(0...4) {
+        case 0: .valid
+        case 1: .sameUpper
+        case 2: .sameLower
+        default: .explicit((0..<(2 * rank)).map { _ in random.int(0...limit) })
+        }
+    }
+
+    @Test("conv2d: groups, depthwise, every padding form, stride, dilation, bias, activation, flip")
+    func conv2d() throws {
+        var random = TestRandom()
+        for _ in 0..<Self.cases {
+            let groups = random.int(1...3)
+            let depthwise = random.int(0...3) == 0
+            let c = depthwise ? random.int(1...4) : groups * random.int(1...3)
+            let g = depthwise ? c : groups
+            let k = g * random.int(1...3)  // depthwise with a channel multiplier when > c
+            let r = random.int(1...5), s = random.int(1...5)
+            let dilation = [random.int(1...3), random.int(1...3)]
+            let stride = [random.int(1...3), random.int(1...3)]
+            let h = dilation[0] * (r - 1) + random.int(1...11)
+            let w = dilation[1] * (s - 1) + random.int(1...11)
+            let descriptor = Conv2DDescriptor(
+                stride: stride, padding: randomPadding(&random, rank: 2, limit: 3), dilation: dilation, groups: g,
+                mode: random.int(0...1) == 0 ? .crossCorrelation : .convolution,
+                activation: [.none, .relu, .leakyReLU(slope: 0.2)][random.int(0...2)])
+            let hasBias = random.int(0...1) == 1
+            var inputs = [
+                (shape: [random.int(1...3), c, h, w], values: [Float]()),
+                (shape: [k, c / g, r, s], values: [Float]()),
+            ]
+            if hasBias { inputs.append((shape: [k], values: [])) }
+            for i in inputs.indices { inputs[i].values = random.floats(inputs[i].shape.reduce(1, *)) }
+            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)") { backend, t in
+                try backend.conv2d(t[0], weight: t[1], bias: hasBias ? t[2] : nil, descriptor: descriptor)
+            }
+        }
+    }
+
+    @Test("conv1d: long kernels over raw audio, strides, dilation, groups, padding forms")
+    func conv1d() throws {
+        var random = TestRandom()
+        for _ in 0..<Self.cases {
+            let g = random.int(1...2)
+            let c = g * random.int(1...2), k = g * random.int(1...3)
+            let kernel = random.int(0...2) == 0 ? random.int(16...96) : random.int(1...7)
+            let dilation = random.int(1...2)
+            let length = dilation * (kernel - 1) + random.int(1...200)
+            let descriptor = Conv1DDescriptor(
+                stride: random.int(1...5), padding: randomPadding(&random, rank: 1, limit: 4), dilation: dilation,
+                groups: g, activation: random.int(0...1) == 0 ? .none : .relu)
+            let inputs = [[random.int(1...2), c, length], [k, c / g, kernel], [k]].map { shape in
+                (shape: shape, values: random.floats(shape.reduce(1, *)))
+            }
+            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)") { backend, t in
+                try backend.conv1d(t[0], weight: t[1], bias: t[2], descriptor: descriptor)
+            }
+        }
+    }
+
+    /// A random valid pooling descriptor for an input of `spatial` sizes.
+    func randomPool(_ random: inout TestRandom, rank: Int) -> (PoolDescriptor, [Int]) {
+        let kernel = (0..<rank).map { _ in random.int(1...4) }
+        let dilation = (0..<rank).map { _ in random.int(1...2) }
+        let extents = zip(kernel, dilation).map { $1 * ($0 - 1) + 1 }
+        let padding: Padding =
+            random.int(0...2) == 0
+            ? [Padding.valid, .sameUpper, .sameLower][random.int(0...2)]
+            : .explicit((0..<(2 * rank)).map { extents[$0 % rank] / 2 == 0 ? 0 : random.int(0...extents[$0 % rank] / 2) })
+        let descriptor = PoolDescriptor(
+            kernel: kernel, stride: random.int(0...3) == 0 ? nil : (0..<rank).map { _ in random.int(1...3) },
+            padding: padding, dilation: dilation, ceilMode: random.int(0...1) == 1,
+            countIncludePad: random.int(0...1) == 1)
+        let spatial = extents.map { $0 + random.int(0...9) }
+        return (descriptor, spatial)
+    }
+
+    @Test("max pooling: values and indices exactly equal, 1-D and 2-D")
+    func maxPool() throws {
+        var random = TestRandom()
+        let device = try openCLBackend()
+        let reference = ReferenceBackend()
+        for _ in 0..<Self.cases {
+            let rank = random.int(1...2)
+            let (descriptor, spatial) = randomPool(&random, rank: rank)
+            let shape = [random.int(1...3), random.int(1...4)] + spatial
+            // Few distinct values, so ties are common and the first-index rule is exercised.
+            let values = (0..<shape.reduce(1, *)).map { _ in Float(random.int(-4...4)) }
+            let expected = try reference.maxPoolWithIndices(try reference.tensor(shape: shape, values: values), descriptor: descriptor)
+            let actual = try device.maxPoolWithIndices(try device.tensor(shape: shape, values: values), descriptor: descriptor)
+            let context = "input \(shape) \(descriptor) seed \(random.seed)"
+            #expect(actual.values.shape == expected.values.shape, "\(context)")
+            #expect(try actual.values.values() == expected.values.values(), "\(context)")
+            #expect(try actual.indices.values() == expected.indices.values(), "\(context)")
+        }
+    }
+
+    @Test("average pooling: ceil mode, count_include_pad, dilation, 1-D and 2-D")
+    func averagePool() throws {
+        var random = TestRandom()
+        for _ in 0..<Self.cases {
+            let rank = random.int(1...2)
+            let (descriptor, spatial) = randomPool(&random, rank: rank)
+            let shape = [random.int(1...3), random.int(1...4)] + spatial
+            try compare([(shape, random.floats(shape.reduce(1, *)))], tolerance: 1e-6, "input \(shape) \(descriptor) seed \(random.seed)") {
+                backend, t in try backend.averagePool(t[0], descriptor: descriptor)
+            }
+        }
+    }
+
+    @Test("every reduction over random axis sets, with and without keepDims")
+    func reductions() throws {
+        var random = TestRandom()
+        for _ in 0..<Self.cases {
+            let rank = random.int(1...5)
+            let shape = (0..<rank).map { _ in random.int(0...9) == 0 ? 1 : random.int(1...7) }
+            let operation = ReductionOperation.allCases[random.int(0...ReductionOperation.allCases.count - 1)]
+            let axes: [Int]? =
+                random.int(0...4) == 0 ? nil
+                : (0..<rank).filter { _ in random.int(0...1) == 1 }.map { random.int(0...1) == 0 ? $0 : $0 - rank }
+            let descriptor = ReduceDescriptor(operation, axes: axes, keepDims: random.int(0...1) == 1)
+            var values = random.floats(shape.reduce(1, *))
+            switch operation {
+            case .logSum: values = values.map { abs($0) + 0.01 }  // a positive sum
+            case .prod: values = values.map { 1 + $0 / 4 }  // products that neither vanish nor explode
+            case .logSumExp: values = values.map { $0 * 50 }  // a wide range of exponents
+            default: break
+            }
+            let tolerance = [.max, .min].contains(operation) ? 0 : 1e-5
+            try compare([(shape, values)], tolerance: tolerance, "input \(shape) \(descriptor) seed \(random.seed)") {
+                backend, t in try backend.reduce(t[0], descriptor: descriptor)
+            }
+        }
+    }
+}
