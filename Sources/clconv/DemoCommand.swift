@@ -13,11 +13,11 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let selection = try selectBackend()
         print("device: \(selection.backend.name) — \(selection.reason)")
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         let inputShape = [2, 3, 33, 47]
         let weightShape = [8, 3, 3, 3]
-        let input = (0..<inputShape.reduce(1, *)).map { _ in random.nextFloat() }
-        let weight = (0..<weightShape.reduce(1, *)).map { _ in random.nextFloat() }
+        let input = random.floats(inputShape.reduce(1, *))
+        let weight = random.floats(weightShape.reduce(1, *))
         let descriptor = Conv2DDescriptor()
 
         let reference = ReferenceBackend()
@@ -34,19 +34,4 @@ struct DemoCommand: ParsableCommand {
         guard maxError <= 1e-4 else { throw ValidationError("the device result differs from the CPU reference") }
         print("OK")
     }
-}
-
-/// A small seeded generator, so a demo run can be repeated exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A value uniform in [-1, 1).
-    mutating func nextFloat() -> Float { Float.random(in: -1..<1, using: &self) }
 }

@@ -45,28 +45,20 @@ func openCLBackend() throws -> OpenCLBackend {
 /// part of every failure message so a failure can be replayed.
 struct TestRandom: RandomNumberGenerator {
     let seed: UInt64
-    private var state: UInt64
+    private var generator: SeededGenerator
 
     init(seed: UInt64? = nil) {
         let chosen = seed
             ?? ProcessInfo.processInfo.environment["CONVCL_TEST_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0...UInt64.max)
         self.seed = chosen
-        state = chosen
+        generator = SeededGenerator(seed: chosen)
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// `count` values uniform in [-1, 1); never all zero.
-    mutating func floats(_ count: Int) -> [Float] {
-        (0..<count).map { _ in Float.random(in: -1..<1, using: &self) }
-    }
+    mutating func floats(_ count: Int) -> [Float] { generator.floats(count) }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 }
