@@ -65,9 +65,12 @@ struct ProgramCache: Sendable {
     }
 
     func load(key: String) -> Lookup {
-        guard let url = fileURL(forKey: key), let data = FileManager.default.contents(atPath: url.path) else {
-            return .miss
-        }
+        guard let url = fileURL(forKey: key),
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int
+        else { return .miss }
+        // An empty entry is settled before reading: Foundation's read of an empty file leaks a page.
+        guard size > 0 else { return .corrupt("empty entry \(url.path)") }
+        guard let data = FileManager.default.contents(atPath: url.path) else { return .miss }
         var reader = ByteReader(bytes: [UInt8](data))
         guard reader.take(Self.magic.count) == Self.magic else { return .corrupt("bad header in \(url.path)") }
         guard let keyLength = reader.takeLength(), let storedKey = reader.take(keyLength) else {
