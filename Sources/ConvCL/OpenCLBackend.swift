@@ -146,6 +146,7 @@ public final class OpenCLBackend: Backend {
             return try queue.enqueue(clKernel, globalSize: globalSize, localSize: localSize)
         }
         counters.withLock { $0.kernelLaunches += 1 }
+        EventRecorder.current?.record(event)
         return event
     }
 

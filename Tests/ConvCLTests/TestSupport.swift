@@ -63,22 +63,9 @@ struct TestRandom: RandomNumberGenerator {
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
 }
 
-/// The relative L2 error ‖actual − expected‖ / ‖expected‖ over the finite values (absolute when
-/// they are all zero), or infinity when a NaN or an infinity of one side is not matched by the same
-/// value on the other.
+/// The relative L2 error of `actual` against `expected` (see `Discrepancy`).
 func relativeL2Error(_ actual: [Float], _ expected: [Float]) -> Double {
-    precondition(actual.count == expected.count)
-    var difference = 0.0
-    var norm = 0.0
-    for (a, e) in zip(actual, expected) {
-        if !a.isFinite || !e.isFinite {
-            if !(a.isNaN && e.isNaN) && a != e { return .infinity }
-            continue
-        }
-        difference += (Double(a) - Double(e)) * (Double(a) - Double(e))
-        norm += Double(e) * Double(e)
-    }
-    return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
+    Discrepancy(actual: actual, expected: expected).relativeL2
 }
 
 /// Expects `actual` to match the reference within a relative L2 error of `tolerance` (0 means

@@ -1,0 +1,69 @@
+import ConvCL
+
+/// One case of the benchmark suite (the performance issue's list, NCHW float32).
+struct BenchCase: Sendable {
+    enum Work: Sendable {
+        case conv2d(input: [Int], weight: [Int], Conv2DDescriptor)
+        case conv1d(input: [Int], weight: [Int], Conv1DDescriptor)
+        case maxPool(input: [Int], PoolDescriptor)
+        case globalAveragePool(input: [Int])
+        case sum(input: [Int])
+    }
+
+    let name: String
+    let work: Work
+
+    static let suite: [BenchCase] = [
+        conv("resnet3x3_c64_56", n: 1, c: 64, h: 56, w: 56, k: 64, kernel: 3, stride: 1, pad: 1, groups: 1),
+        conv("vgg3x3_c128_28_b8", n: 8, c: 128, h: 28, w: 28, k: 128, kernel: 3, stride: 1, pad: 1, groups: 1),
+        conv("mel3x3_c1_96x128_b16", n: 16, c: 1, h: 96, w: 128, k: 32, kernel: 3, stride: 1, pad: 1, groups: 1),
+        conv("mel3x3_c32_48x64_b16", n: 16, c: 32, h: 48, w: 64, k: 64, kernel: 3, stride: 1, pad: 1, groups: 1),
+        conv("pointwise1x1_c256_28", n: 1, c: 256, h: 28, w: 28, k: 512, kernel: 1, stride: 1, pad: 0, groups: 1),
+        conv("stride2_7x7_c3_224", n: 1, c: 3, h: 224, w: 224, k: 64, kernel: 7, stride: 2, pad: 3, groups: 1),
+        BenchCase(name: "audio1d_k512_s4_b8", work: .conv1d(input: [8, 1, 4096], weight: [128, 1, 512], .init(stride: 4))),
+        conv("depthwise3x3_c256_56", n: 1, c: 256, h: 56, w: 56, k: 256, kernel: 3, stride: 1, pad: 1, groups: 256),
+        BenchCase(name: "maxpool2x2_c128_56_b8", work: .maxPool(input: [8, 128, 56, 56], .init(kernel: [2, 2]))),
+        BenchCase(name: "global_avgpool_c512_14_b16", work: .globalAveragePool(input: [16, 512, 14, 14])),
+        BenchCase(name: "sum_2p24", work: .sum(input: [1 << 24])),
+    ]
+
+    static func conv(
+        _ name: String, n: Int, c: Int, h: Int, w: Int, k: Int, kernel: Int, stride: Int, pad: Int, groups: Int
+    ) -> BenchCase {
+        BenchCase(name: name, work: .conv2d(
+            input: [n, c, h, w], weight: [k, c / groups, kernel, kernel],
+            Conv2DDescriptor(stride: [stride, stride], padding: .explicit([pad, pad, pad, pad]), groups: groups)))
+    }
+
+    /// The shapes of the operands, in order.
+    var operandShapes: [[Int]] {
+        switch work {
+        case .conv2d(let input, let weight, _), .conv1d(let input, let weight, _): [input, weight]
+        case .maxPool(let input, _), .globalAveragePool(let input), .sum(let input): [input]
+        }
+    }
+
+    /// Runs the case once on `backend`.
+    func run(_ backend: any Backend, _ operands: [Tensor]) throws -> Tensor {
+        switch work {
+        case .conv2d(_, _, let descriptor): try backend.conv2d(operands[0], weight: operands[1], bias: nil, descriptor: descriptor)
+        case .conv1d(_, _, let descriptor): try backend.conv1d(operands[0], weight: operands[1], bias: nil, descriptor: descriptor)
+        case .maxPool(_, let descriptor): try backend.maxPool(operands[0], descriptor: descriptor)
+        case .globalAveragePool: try backend.globalAveragePool(operands[0])
+        case .sum: try backend.reduce(operands[0], descriptor: .init(.sum))
+        }
+    }
+
+    /// The work of one call: FLOPs for convolutions, counted as 2·N·K·OH·OW·(C/groups)·R·S for
+    /// every algorithm; bytes moved (input read plus output written) for the others.
+    func measure(outputShape: [Int]) -> (flops: Double?, bytes: Double?) {
+        let outputCount = Double(outputShape.reduce(1, *))
+        switch work {
+        case .conv2d(_, let weight, _), .conv1d(_, let weight, _):
+            // Output N·K·spatial, each a dot product over the weight's C/groups·R·S taps.
+            return (2 * outputCount * Double(weight.dropFirst().reduce(1, *)), nil)
+        case .maxPool(let input, _), .globalAveragePool(let input), .sum(let input):
+            return (nil, 4 * (Double(input.reduce(1, *)) + outputCount))
+        }
+    }
+}

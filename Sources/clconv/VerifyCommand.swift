@@ -1,0 +1,84 @@
+import Foundation
+import ArgumentParser
+import ConvCL
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Runs every operator on random data on the device and on the CPU reference, one line each with the error.",
+        discussion: "Exits with status 2 if any result differs beyond its tolerance (relative L2 1e-5; max pooling exactly)."
+    )
+
+    @OptionGroup var device: DeviceOption
+    @Option(help: "The random seed. Default: a fresh one, printed.")
+    var seed: UInt64?
+
+    func run() throws {
+        let backend = try device.backend()
+        let reference = ReferenceBackend()
+        let seed = self.seed ?? UInt64.random(in: 0...UInt64.max)
+        var random = SeededGenerator(seed: seed)
+        print("device: \(backend.name); reference: \(reference.name); seed \(seed)")
+
+        // Odd sizes, so no dimension is a multiple of a tile.
+        let image = ([3, 5, 23, 29], random.floats(3 * 5 * 23 * 29))
+        let audio = ([2, 3, 301], random.floats(2 * 3 * 301))
+        let weights2D = ([6, 5, 3, 3], random.floats(6 * 5 * 9))
+        let weights1D = ([4, 3, 33], random.floats(4 * 3 * 33))
+        let bias6 = ([6], random.floats(6))
+        let bias4 = ([4], random.floats(4))
+        let depthwise = ([10, 1, 3, 3], random.floats(10 * 9))
+
+        typealias Check = (name: String, inputs: [([Int], [Float])], exact: Bool, run: (any Backend, [Tensor]) throws -> [Float])
+        var checks: [Check] = [
+            ("conv2d", [image, weights2D, bias6], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(
+                    stride: [2, 1], padding: .explicit([1, 0, 2, 1]), dilation: [1, 2], activation: .relu)).values()
+            }),
+            ("conv2d depthwise", [image, depthwise], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
+            }),
+            ("conv1d", [audio, weights1D, bias4], false, { b, t in
+                try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower)).values()
+            }),
+            ("maxpool2d", [image], true, { b, t in
+                let (values, indices) = try b.maxPoolWithIndices(t[0], descriptor: .init(kernel: [3, 3], stride: [2, 2], padding: .explicit([1, 1, 1, 1]), ceilMode: true))
+                return try values.values() + indices.values().map(Float.init)
+            }),
+            ("maxpool1d", [audio], true, { b, t in
+                try b.maxPool(t[0], descriptor: .init(kernel: [4], dilation: [2])).values()
+            }),
+            ("avgpool2d", [image], false, { b, t in
+                try b.averagePool(t[0], descriptor: .init(kernel: [2, 3], padding: .explicit([1, 1, 0, 1]), ceilMode: true, countIncludePad: true)).values()
+            }),
+            ("avgpool1d", [audio], false, { b, t in try b.averagePool(t[0], descriptor: .init(kernel: [5], stride: [3])).values() }),
+            ("global-avgpool", [image], false, { b, t in try b.globalAveragePool(t[0]).values() }),
+            ("global-maxpool", [audio], true, { b, t in try b.globalMaxPool(t[0]).values() }),
+            ("activation leaky-relu", [image], false, { b, t in try b.activation(t[0], .leakyReLU(slope: 0.1)).values() }),
+        ]
+        for operation in ReductionOperation.allCases {
+            let positive = operation == .logSum
+            let input = positive ? (image.0, image.1.map { abs($0) + 0.01 }) : image
+            checks.append(("reduce \(operation.rawValue)", [input], operation == .max || operation == .min, { b, t in
+                try b.reduce(t[0], descriptor: .init(operation, axes: [0, -1], keepDims: false)).values()
+            }))
+        }
+
+        var failures: [String] = []
+        for check in checks {
+            let actual = try check.run(backend, try check.inputs.map { try backend.tensor(shape: $0.0, values: $0.1) })
+            let expected = try check.run(reference, try check.inputs.map { try reference.tensor(shape: $0.0, values: $0.1) })
+            let discrepancy = Discrepancy(actual: actual, expected: expected)
+            let ok = check.exact ? discrepancy.maxAbsolute == 0 : discrepancy.relativeL2 <= 1e-5
+            if !ok { failures.append(check.name) }
+            print("\(check.name.padding(toLength: 22, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
+        }
+        if !failures.isEmpty {
+            throw RuntimeFailure("\(failures.count) operator(s) differ from the reference: \(failures.joined(separator: ", ")) (seed \(seed))")
+        }
+    }
+
+    func format(_ value: Double) -> String {
+        value == 0 ? "0" : String(format: "%.2e", value)
+    }
+}
