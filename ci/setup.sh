@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what ConvCL needs to build and test on a fresh Debian machine: the OpenCL ICD loader and
-# headers, PoCL (an OpenCL device on the CPU), clinfo, and valgrind for the leak check.
+# headers, PoCL (an OpenCL device on the CPU), clinfo, and oclgrind (an OpenCL simulator that
+# checks kernels) and valgrind.
 # Idempotent: when everything is there it only checks and exits.
 set -euo pipefail
 
-packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo valgrind)
+packages=(pocl-opencl-icd ocl-icd-opencl-dev opencl-headers clinfo oclgrind valgrind)
 
 missing=()
 for package in "${packages[@]}"; do

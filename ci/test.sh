@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set-up if needed, a build that must be free of warnings in ConvCL's own code, then the whole test
-# suite on PoCL. With CI=true, a test that needs an OpenCL device fails when none is found.
+# Set-up if needed, a build that must be free of warnings in ConvCL's own code, every kernel under
+# the oclgrind simulator's checks, then the whole test suite on PoCL. With CI=true, a test that
+# needs an OpenCL device fails when none is found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,4 +15,7 @@ if grep -E "^$PWD/(Sources|Tests|Plugins)/.*(warning|error):" "$log"; then
     exit 1
 fi
 
+bash ci/kernel-check.sh
+
+# Last, so that the test runner's summary closes the output.
 swift test --skip-build "$@"

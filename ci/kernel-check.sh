@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every kernel under oclgrind, which simulates an OpenCL device and checks each access against
+# the specification: out-of-bounds reads and writes, data races, uninitialized values, API misuse.
+# `clconv verify` drives every operator on odd sizes with batch > 1 and checks the results against
+# the CPU reference; any oclgrind report fails this script.
+#
+# -cl-opt-disable: oclgrind's uninitialized-value checker does not know LLVM's `freeze`, which the
+# optimizer adds around integer division; unoptimized kernels have the same memory accesses.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh
+swift build --product clconv
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# The cache stays off: binaries built by another driver are not oclgrind's.
+OCLGRIND_BUILD_OPTIONS=-cl-opt-disable CONVCL_CACHE_DIR= \
+    oclgrind --log "$log" --check-api --data-races --uninitialized .build/debug/clconv verify --device 0
+if [ -s "$log" ]; then
+    cat "$log" >&2
+    echo "ci/kernel-check.sh: oclgrind reported errors (above)" >&2
+    exit 1
+fi
+echo "ci/kernel-check.sh: no oclgrind reports"
