@@ -4,8 +4,6 @@
 #
 # use_sigaltstack=0: with PoCL's threads, ASan's own teardown of its alternate signal stacks fails
 # (munmap EINVAL) and aborts the run; ConvCL needs no alternate signal stack.
-# fast_unwind_on_malloc=0: PoCL's frames have no frame pointers, so the fast unwinder stops before
-# the frame a suppression names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -13,7 +11,7 @@ swift build --build-tests --sanitize=address --scratch-path .build-asan
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-ASAN_OPTIONS=use_sigaltstack=0:fast_unwind_on_malloc=0:detect_leaks=1 \
+ASAN_OPTIONS=use_sigaltstack=0:detect_leaks=1 \
 LSAN_OPTIONS=suppressions=$PWD/ci/lsan-suppressions.txt:print_suppressions=1 \
     swift test --skip-build --sanitize=address --scratch-path .build-asan "$@" 2>&1 | tee "$log" || status=$?
 if grep -q "ERROR: LeakSanitizer" "$log"; then

@@ -13,6 +13,8 @@ public final class OpenCLBackend: Backend {
     public let device: DeviceInfo
     public var name: String { device.name }
 
+    /// How convolutions are run: the workspace limit and a forced algorithm, if any.
+    public let convolution: ConvolutionOptions
     let context: CLContext
     let queue: CLCommandQueue
     private let cache: ProgramCache
@@ -36,6 +38,20 @@ public final class OpenCLBackend: Backend {
         public var kernelLaunches = 0
     }
 
+    /// How convolutions are run.
+    public struct ConvolutionOptions: Sendable {
+        /// The most device memory an algorithm may use besides the operands and the result; an
+        /// algorithm that needs more is not chosen. Default 256 MiB.
+        public var workspaceLimit: Int
+        /// Always use this algorithm (it must fit the workspace limit); nil lets the backend choose.
+        public var algorithm: ConvolutionAlgorithm?
+
+        public init(workspaceLimit: Int = 256 << 20, algorithm: ConvolutionAlgorithm? = nil) {
+            self.workspaceLimit = workspaceLimit
+            self.algorithm = algorithm
+        }
+    }
+
     /// Where built program binaries are cached.
     public enum CacheSetting: Sendable {
         /// `CONVCL_CACHE_DIR`, `$XDG_CACHE_HOME/convcl` or `~/.cache/convcl` (see the README).
@@ -47,13 +63,17 @@ public final class OpenCLBackend: Backend {
     /// Opens the device that `selector` picks.
     /// - Throws: `ConvCLError.deviceNotFound` when it matches none (no fallback: see
     ///   `selectBackend` for that), `OpenCLError` when the device cannot be opened.
-    public convenience init(device selector: DeviceSelector = .automatic, cache: CacheSetting = .environment) throws {
+    public convenience init(
+        device selector: DeviceSelector = .automatic, cache: CacheSetting = .environment,
+        convolution: ConvolutionOptions = .init()
+    ) throws {
         let (device, info) = try Devices.find(selector)
-        try self.init(device: device, info: info, cache: cache)
+        try self.init(device: device, info: info, cache: cache, convolution: convolution)
     }
 
-    init(device: CLDevice, info: DeviceInfo, cache: CacheSetting) throws {
+    init(device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions) throws {
         self.device = info
+        self.convolution = convolution
         context = try CLContext(device: device)
         queue = try CLCommandQueue(context: context)
         switch cache {
@@ -174,28 +194,6 @@ public final class OpenCLBackend: Backend {
             cache.store(key: key, binary: try program.binary())
         }
         return program
-    }
-
-    // MARK: Operations
-
-    public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv2DDescriptor) throws -> Tensor {
-        let g = try descriptor.geometry(input: input.shape, weight: weight.shape, bias: bias?.shape)
-        let x = try buffer(of: input, "conv2d", "input")
-        let w = try buffer(of: weight, "conv2d", "weight")
-        let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
-        let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
-        let (activation, slope) = activationArguments(g.activation)
-        let sizes = [
-            g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
-            g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-            g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
-        ]
-        try launch(
-            source: "conv2d_direct", kernel: "conv2d_direct",
-            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
-                + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
-            globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
-        return output
     }
 }
 

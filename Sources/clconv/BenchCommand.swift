@@ -26,6 +26,8 @@ struct BenchCommand: ParsableCommand {
     struct Row: Codable {
         var `case`: String
         var algorithm: String
+        /// Whether the backend's heuristic picks this algorithm for the case.
+        var chosen: Bool
         var device: String
         var seconds: Double
         var gflops: Double?
@@ -36,31 +38,46 @@ struct BenchCommand: ParsableCommand {
         let backend = try device.backend()
         let cases = BenchCase.suite.filter { filter == nil || $0.name.contains(filter!) }
         guard !cases.isEmpty else { throw ValidationError("--filter \(filter!) matches no case") }
+        // Convolutions run once per algorithm, each on a backend that forces it.
+        var forced: [ConvolutionAlgorithm: OpenCLBackend] = [:]
+        if let device = backend as? OpenCLBackend {
+            for algorithm in ConvolutionAlgorithm.allCases {
+                forced[algorithm] = try OpenCLBackend(
+                    device: .index(device.device.index), convolution: .init(algorithm: algorithm))
+            }
+        }
         var random = SeededGenerator(seed: 42)
         var rows: [Row] = []
         for (position, benchCase) in cases.enumerated() {
             FileHandle.standardError.write(Data("[\(position + 1)/\(cases.count)] \(benchCase.name)…\n".utf8))
-            let operands = try benchCase.operandShapes.map { shape in
-                try backend.tensor(shape: shape, values: random.floats(shape.reduce(1, *)))
+            let values = benchCase.operandShapes.map { random.floats($0.reduce(1, *)) }
+            var runs: [(algorithm: String, chosen: Bool, backend: any Backend)] = [(algorithm(of: benchCase), true, backend)]
+            if let plan = try convolutionPlan(benchCase, backend) {
+                runs = ConvolutionAlgorithm.allCases.compactMap { algorithm in
+                    forced[algorithm].map { (algorithm.rawValue, algorithm == plan.algorithm, $0) }
+                }
             }
-            let (output, _) = try time(backend) { try benchCase.run(backend, operands) }
-            var samples: [Double] = []
-            var total = 0.0
-            while samples.count < repetitions || total < minSeconds {
-                let seconds = try time(backend) { try benchCase.run(backend, operands) }.seconds
-                samples.append(seconds)
-                total += seconds
+            for run in runs {
+                let operands = try zip(benchCase.operandShapes, values).map { try run.backend.tensor(shape: $0, values: $1) }
+                let (output, _) = try time(run.backend) { try benchCase.run(run.backend, operands) }
+                var samples: [Double] = []
+                var total = 0.0
+                while samples.count < repetitions || total < minSeconds {
+                    let seconds = try time(run.backend) { try benchCase.run(run.backend, operands) }.seconds
+                    samples.append(seconds)
+                    total += seconds
+                }
+                let median = samples.sorted()[samples.count / 2]
+                let (flops, bytes) = benchCase.measure(outputShape: output.shape)
+                rows.append(Row(
+                    case: benchCase.name, algorithm: run.algorithm, chosen: run.chosen, device: run.backend.name,
+                    seconds: median, gflops: flops.map { $0 / median / 1e9 }, gbps: bytes.map { $0 / median / 1e9 }))
             }
-            let median = samples.sorted()[samples.count / 2]
-            let (flops, bytes) = benchCase.measure(outputShape: output.shape)
-            rows.append(Row(
-                case: benchCase.name, algorithm: algorithm(of: benchCase), device: backend.name, seconds: median,
-                gflops: flops.map { $0 / median / 1e9 }, gbps: bytes.map { $0 / median / 1e9 }))
         }
-        print("case                          algorithm  time (ms)   GFLOP/s    GB/s")
+        print("case                          algorithm      time (ms)   GFLOP/s    GB/s   (* = the backend's choice)")
         for row in rows {
             let name = row.case.padding(toLength: 30, withPad: " ", startingAt: 0)
-            let algorithm = row.algorithm.padding(toLength: 9, withPad: " ", startingAt: 0)
+            let algorithm = (row.algorithm + (row.chosen ? "*" : "")).padding(toLength: 13, withPad: " ", startingAt: 0)
             print("\(name)\(algorithm) \(String(format: "%10.3f", row.seconds * 1e3)) \(row.gflops.map { String(format: "%9.2f", $0) } ?? "        -") \(row.gbps.map { String(format: "%7.2f", $0) } ?? "      -")")
         }
         if let json {
@@ -71,6 +88,19 @@ struct BenchCommand: ParsableCommand {
             } catch {
                 throw InputError("\(json): cannot be written: \(error.localizedDescription)")
             }
+        }
+    }
+
+    /// The OpenCL backend's plan for a convolution case; nil for other cases or the reference.
+    func convolutionPlan(_ benchCase: BenchCase, _ backend: any Backend) throws -> ConvolutionPlan? {
+        guard let device = backend as? OpenCLBackend else { return nil }
+        switch benchCase.work {
+        case .conv2d(let input, let weight, let descriptor):
+            return try device.plan(input: input, weight: weight, bias: nil, descriptor: descriptor)
+        case .conv1d(let input, let weight, let descriptor):
+            return try device.plan(input: input, weight: weight, bias: nil, descriptor: descriptor)
+        default:
+            return nil
         }
     }
 
@@ -89,7 +119,7 @@ struct BenchCommand: ParsableCommand {
     /// The name of the kernel family that runs the case.
     func algorithm(of benchCase: BenchCase) -> String {
         switch benchCase.work {
-        case .conv2d, .conv1d: "direct"
+        case .conv2d, .conv1d: "conv"
         case .maxPool: "pool2d"
         case .globalAveragePool, .sum: "reduce"
         }

@@ -9,16 +9,22 @@ import Testing
 struct PropertyTests {
     static let cases = 300
 
-    /// Runs `operation` on both backends with the same host values and compares.
+    /// Runs `operation` on the reference and on each of `devices` with the same host values and compares.
     func compare(
         _ inputs: [(shape: [Int], values: [Float])], tolerance: Double, _ context: String,
-        _ operation: (any Backend, [Tensor]) throws -> Tensor
+        on devices: [OpenCLBackend]? = nil, _ operation: (any Backend, [Tensor]) throws -> Tensor
     ) throws {
-        let device = try openCLBackend()
         let reference = ReferenceBackend()
         let expected = try operation(reference, try inputs.map { try reference.tensor(shape: $0.shape, values: $0.values) })
-        let actual = try operation(device, try inputs.map { try device.tensor(shape: $0.shape, values: $0.values) })
-        try expectClose(actual, expected, tolerance: tolerance, context)
+        for device in try devices ?? [openCLBackend()] {
+            let actual = try operation(device, try inputs.map { try device.tensor(shape: $0.shape, values: $0.values) })
+            try expectClose(actual, expected, tolerance: tolerance, "\(device.convolution.algorithm?.rawValue ?? "chosen") \(context)")
+        }
+    }
+
+    /// One backend per convolution algorithm, each forcing it.
+    static let algorithmBackends: [OpenCLBackend] = ConvolutionAlgorithm.allCases.compactMap {
+        try? OpenCLBackend(device: .automatic, convolution: .init(algorithm: $0))
     }
 
     func randomPadding(_ random: inout TestRandom, rank: Int, limit: Int) -> Padding {
@@ -30,8 +36,9 @@ struct PropertyTests {
         }
     }
 
-    @Test("conv2d: groups, depthwise, every padding form, stride, dilation, bias, activation, flip")
+    @Test("conv2d with every algorithm: groups, depthwise, every padding form, stride, dilation, bias, activation, flip")
     func conv2d() throws {
+        #expect(Self.algorithmBackends.count == ConvolutionAlgorithm.allCases.count)
         var random = TestRandom()
         for _ in 0..<Self.cases {
             let groups = random.int(1...3)
@@ -55,13 +62,13 @@ struct PropertyTests {
             ]
             if hasBias { inputs.append((shape: [k], values: [])) }
             for i in inputs.indices { inputs[i].values = random.floats(inputs[i].shape.reduce(1, *)) }
-            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)") { backend, t in
+            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)", on: Self.algorithmBackends) { backend, t in
                 try backend.conv2d(t[0], weight: t[1], bias: hasBias ? t[2] : nil, descriptor: descriptor)
             }
         }
     }
 
-    @Test("conv1d: long kernels over raw audio, strides, dilation, groups, padding forms")
+    @Test("conv1d with every algorithm: long kernels over raw audio, strides, dilation, groups, padding forms")
     func conv1d() throws {
         var random = TestRandom()
         for _ in 0..<Self.cases {
@@ -76,7 +83,7 @@ struct PropertyTests {
             let inputs = [[random.int(1...2), c, length], [k, c / g, kernel], [k]].map { shape in
                 (shape: shape, values: random.floats(shape.reduce(1, *)))
             }
-            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)") { backend, t in
+            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)", on: Self.algorithmBackends) { backend, t in
                 try backend.conv1d(t[0], weight: t[1], bias: t[2], descriptor: descriptor)
             }
         }

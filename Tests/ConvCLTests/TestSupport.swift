@@ -99,11 +99,13 @@ func runCLConv(_ arguments: [String], environment extra: [String: String] = [:])
     process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()
     process.waitUntilExit()
-    return (
-        process.terminationStatus,
-        try String(contentsOf: outURL, encoding: .utf8),
-        try String(contentsOf: errURL, encoding: .utf8)
-    )
+    return (process.terminationStatus, try readText(outURL), try readText(errURL))
+}
+
+/// A file's text; an empty file is not read, since Foundation's read of an empty file leaks a page.
+func readText(_ url: URL) throws -> String {
+    let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
+    return size == 0 ? "" : try String(contentsOf: url, encoding: .utf8)
 }
 
 /// A new empty temporary directory.

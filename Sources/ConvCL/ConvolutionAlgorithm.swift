@@ -1,0 +1,45 @@
+/// The ways the OpenCL backend can compute a convolution.
+public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
+    /// One work-item per output element, looping over the window and the input channels. Needs no
+    /// workspace; the fallback for every shape.
+    case direct
+    /// The input patches gathered into a matrix (im2col), then a register-tiled GEMM with explicit
+    /// vectors. Needs the patch matrix as workspace.
+    case im2colGEMM = "im2col-gemm"
+}
+
+/// The algorithm the OpenCL backend will use for one convolution, and why.
+public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
+    public let algorithm: ConvolutionAlgorithm
+    /// Device memory the algorithm needs besides the operands and the result.
+    public let workspaceBytes: Int
+    /// Why this algorithm: forced by the caller, the heuristic's reason, or the workspace limit.
+    public let reason: String
+
+    public var description: String { "\(algorithm.rawValue) (\(workspaceBytes) bytes of workspace): \(reason)" }
+}
+
+/// Tile sizes of the GEMM kernel (`-DTILE_M`, `-DTILE_N`).
+enum GEMMTile {
+    static let m = 8
+    static let n = 8
+
+    static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+}
+
+extension ConvolutionGeometry {
+    /// Columns of the patch matrix: every output position of the batch.
+    var patchColumns: Int { batch * outputHeight * outputWidth }
+    /// Rows of the patch matrix: one per (channel, tap) of a group.
+    var patchRows: Int { inputChannelsPerGroup * kernelHeight * kernelWidth }
+
+    /// The workspace of `algorithm`, in bytes: for im2col-GEMM the patch matrix and the packed
+    /// filters of one group (groups run one after another and reuse them).
+    func workspaceBytes(_ algorithm: ConvolutionAlgorithm) -> Int {
+        switch algorithm {
+        case .direct: 0
+        case .im2colGEMM:
+            4 * patchRows * (GEMMTile.roundUp(patchColumns, GEMMTile.n) + GEMMTile.roundUp(outputChannelsPerGroup, GEMMTile.m))
+        }
+    }
+}

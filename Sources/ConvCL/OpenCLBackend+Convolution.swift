@@ -1,0 +1,104 @@
+extension OpenCLBackend {
+    /// The algorithm `conv2d` would use for these operands, its workspace, and why.
+    /// - Throws: as `conv2d` does for invalid arguments, and when a forced algorithm exceeds the
+    ///   workspace limit.
+    public func plan(input: [Int], weight: [Int], bias: [Int]?, descriptor: Conv2DDescriptor) throws -> ConvolutionPlan {
+        try plan(try descriptor.geometry(input: input, weight: weight, bias: bias))
+    }
+
+    /// The algorithm `conv1d` would use for these operands, its workspace, and why.
+    public func plan(input: [Int], weight: [Int], bias: [Int]?, descriptor: Conv1DDescriptor) throws -> ConvolutionPlan {
+        try plan(try descriptor.geometry(input: input, weight: weight, bias: bias))
+    }
+
+    func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
+        let limit = convolution.workspaceLimit
+        if let forced = convolution.algorithm {
+            let bytes = g.workspaceBytes(forced)
+            guard bytes <= limit else {
+                throw ConvCLError.invalidArgument(
+                    operation: "conv2d", argument: "algorithm",
+                    reason: "\(forced.rawValue) needs \(bytes) bytes of workspace, over the limit of \(limit) bytes")
+            }
+            return ConvolutionPlan(algorithm: forced, workspaceBytes: bytes, reason: "forced by the caller")
+        }
+        // The GEMM pays when each output is a long enough dot product and several filters share the
+        // patch matrix; depthwise and single-filter groups stay direct.
+        guard g.patchRows >= 8, g.outputChannelsPerGroup >= 4 else {
+            return ConvolutionPlan(
+                algorithm: .direct, workspaceBytes: 0,
+                reason: "\(g.outputChannelsPerGroup) filter(s) per group over \(g.patchRows) taps: too little to share for a GEMM")
+        }
+        let bytes = g.workspaceBytes(.im2colGEMM)
+        guard bytes <= limit else {
+            return ConvolutionPlan(
+                algorithm: .direct, workspaceBytes: 0,
+                reason: "im2col-gemm would need \(bytes) bytes of workspace, over the limit of \(limit) bytes")
+        }
+        return ConvolutionPlan(
+            algorithm: .im2colGEMM, workspaceBytes: bytes,
+            reason: "\(g.outputChannelsPerGroup) filters per group share a \(g.patchRows)×\(g.patchColumns) patch matrix")
+    }
+
+    public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv2DDescriptor) throws -> Tensor {
+        let g = try descriptor.geometry(input: input.shape, weight: weight.shape, bias: bias?.shape)
+        let x = try buffer(of: input, "conv2d", "input")
+        let w = try buffer(of: weight, "conv2d", "weight")
+        let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
+        let plan = try plan(g)
+        let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
+        switch plan.algorithm {
+        case .direct: try runDirect(g, x, w, b, y)
+        case .im2colGEMM: try runGEMM(g, x, w, b, y)
+        }
+        return output
+    }
+
+    private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let (activation, slope) = activationArguments(g.activation)
+        let sizes = [
+            g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
+            g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+            g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
+        ]
+        try launch(
+            source: "conv2d_direct", kernel: "conv2d_direct",
+            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
+                + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
+            globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
+    }
+
+    private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let columns = g.patchColumns, rows = g.patchRows
+        let paddedColumns = GEMMTile.roundUp(columns, GEMMTile.n)
+        let paddedFilters = GEMMTile.roundUp(g.outputChannelsPerGroup, GEMMTile.m)
+        let patches = try allocate(Float.self, count: rows * paddedColumns, operation: "conv2d")
+        let packed = try allocate(Float.self, count: rows * paddedFilters, operation: "conv2d")
+        let options = "-DTILE_M=\(GEMMTile.m) -DTILE_N=\(GEMMTile.n)"
+        let (activation, slope) = activationArguments(g.activation)
+        for group in 0..<g.groups {
+            try launch(
+                source: "conv_gemm", kernel: "im2col", options: options,
+                arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
+                    g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
+                    g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                    g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup, group, columns, paddedColumns,
+                ], "conv2d")),
+                globalSize: [paddedColumns, rows])
+            try launch(
+                source: "conv_gemm", kernel: "pack_weights", options: options,
+                arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
+                    g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group,
+                    g.flipped ? 1 : 0,
+                ], "conv2d")),
+                globalSize: [paddedFilters, rows])
+            try launch(
+                source: "conv_gemm", kernel: "gemm", options: options,
+                arguments: [.buffer(packed), .buffer(patches), .buffer(b), .buffer(y)] + (try int32Arguments([
+                    rows, paddedFilters, paddedColumns, g.outputChannelsPerGroup, columns, g.outputChannels,
+                    g.outputHeight * g.outputWidth, group,
+                ], "conv2d")) + [.int32(activation), .float(slope)],
+                globalSize: [paddedColumns / GEMMTile.n, paddedFilters / GEMMTile.m])
+        }
+    }
+}
