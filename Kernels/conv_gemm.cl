@@ -1,19 +1,22 @@
-// Convolution as im2col + GEMM, for one group at a time.
+// Convolution as im2col + GEMM, for one group at a time, on packed panels.
 //
-// im2col writes the input patches of group `group` as a matrix col[CRS][Ppad]: row (c·R + r)·S + s,
-// column p = n·OH·OW + oh·OW + ow; padded positions and columns p ≥ P hold zeros.
-// pack_weights writes the group's filters transposed as wt[CRS][Mpad] (zeros for rows ≥ Kg), with
-// the kernel flipped for true convolution.
-// gemm computes out[Kg][P] = wtᵀ · col with a TILE_M × TILE_N register tile per work-item: the
-// filters' values broadcast against a vector of TILE_N consecutive columns, TILE_M accumulators.
-// Ppad and Mpad are multiples of the tile sizes, so the inner loop has no tails; only the stores are
-// guarded. The bias and the activation are applied at the store.
+// im2col writes the group's input patches as the matrix B[CRS][P] (row (c·R + r)·S + s, column
+// p = n·OH·OW + oh·OW + ow) packed in panels of TILE_N columns: panel j holds B[0..CRS)[j·TILE_N ..
+// + TILE_N) row after row, so a work-item streams one contiguous block. Padded positions and
+// columns p ≥ P hold zeros.
+// pack_weights writes the group's filters A[Kg][CRS] (flipped for true convolution) in panels of
+// TILE_M filters the same way: panel i holds, for each row, TILE_M consecutive filters' taps.
+// gemm computes out[Kg][P] = A · B: work-item (i, j) keeps a TILE_M × TILE_N tile of accumulators
+// (TILE_M vectors of TILE_N floats), broadcasting each filter's tap against a vector of columns.
+// The work-items of a work-group share one column panel (dimension 0 runs over filter panels), so
+// the panel is read from memory once and reused from cache. Tails are zero padding, so only the
+// stores are guarded; the bias and the activation are applied at the store.
 
 #ifndef TILE_M
-#define TILE_M 8
+#define TILE_M 6
 #endif
 #ifndef TILE_N
-#define TILE_N 8
+#define TILE_N 16
 #endif
 
 #if TILE_N == 4
@@ -33,15 +36,15 @@
 #endif
 
 __kernel void im2col(
-    __global const float* restrict input, __global float* restrict col,
+    __global const float* restrict input, __global float* restrict panels,
     const int C, const int H, const int W, const int OH, const int OW,
     const int R, const int S, const int strideH, const int strideW, const int padTop, const int padLeft,
     const int dilationH, const int dilationW, const int channelsPerGroup, const int group,
-    const int P, const int Ppad)
+    const int P, const int Ppad, const int CRS)
 {
     const int p = get_global_id(0);
     const int row = get_global_id(1);  // (c·R + r)·S + s within the group
-    if (p >= Ppad) return;
+    if (p >= Ppad || row >= CRS) return;
     float value = 0.0f;
     if (p < P) {
         const int s = row % S;
@@ -57,11 +60,11 @@ __kernel void im2col(
         if (ih >= 0 && ih < H && iw >= 0 && iw < W)
             value = input[((size_t)(n * C + group * channelsPerGroup + c) * H + ih) * W + iw];
     }
-    col[(size_t)row * Ppad + p] = value;
+    panels[((size_t)(p / TILE_N) * CRS + row) * TILE_N + p % TILE_N] = value;
 }
 
 __kernel void pack_weights(
-    __global const float* restrict weight, __global float* restrict wt,
+    __global const float* restrict weight, __global float* restrict panels,
     const int Kg, const int CRS, const int RS, const int Mpad, const int group, const int flip)
 {
     const int m = get_global_id(0);
@@ -69,31 +72,29 @@ __kernel void pack_weights(
     if (m >= Mpad || row >= CRS) return;
     float value = 0.0f;
     if (m < Kg) {
-        const int tap = row % RS;  // r·S + s
+        const int tap = row % RS;  // r·S + s; flipping both axes reverses it
         const int source = flip ? row - tap + (RS - 1 - tap) : row;
         value = weight[(size_t)(group * Kg + m) * CRS + source];
     }
-    wt[(size_t)row * Mpad + m] = value;
+    panels[((size_t)(m / TILE_M) * CRS + row) * TILE_M + m % TILE_M] = value;
 }
 
 __kernel void gemm(
-    __global const float* restrict wt, __global const float* restrict col,
+    __global const float* restrict filterPanels, __global const float* restrict columnPanels,
     __global const float* restrict bias, __global float* restrict output,
-    const int CRS, const int Mpad, const int Ppad, const int Kg, const int P,
-    const int K, const int spatial, const int group, const int activation, const float slope)
+    const int CRS, const int Kg, const int P, const int K, const int spatial, const int group,
+    const int activation, const float slope)
 {
-    const int p0 = get_global_id(0) * TILE_N;
-    const int m0 = get_global_id(1) * TILE_M;
-    if (p0 >= Ppad || m0 >= Mpad) return;
+    const int m0 = get_global_id(0) * TILE_M;
+    const int p0 = get_global_id(1) * TILE_N;
+    __global const float* a = filterPanels + (size_t)get_global_id(0) * CRS * TILE_M;
+    __global const float* b = columnPanels + (size_t)get_global_id(1) * CRS * TILE_N;
 
     floatN acc[TILE_M];
     for (int i = 0; i < TILE_M; ++i) acc[i] = (floatN)(0.0f);
-    __global const float* a = wt + m0;
-    __global const float* b = col + p0;
     for (int k = 0; k < CRS; ++k) {
-        const floatN columns = vloadN(0, b + (size_t)k * Ppad);
-        __global const float* filters = a + (size_t)k * Mpad;
-        for (int i = 0; i < TILE_M; ++i) acc[i] = fma((floatN)(filters[i]), columns, acc[i]);
+        const floatN columns = vloadN(k, b);
+        for (int i = 0; i < TILE_M; ++i) acc[i] = fma((floatN)(a[k * TILE_M + i]), columns, acc[i]);
     }
 
     for (int i = 0; i < TILE_M; ++i) {

@@ -72,33 +72,37 @@ extension OpenCLBackend {
         let columns = g.patchColumns, rows = g.patchRows
         let paddedColumns = GEMMTile.roundUp(columns, GEMMTile.n)
         let paddedFilters = GEMMTile.roundUp(g.outputChannelsPerGroup, GEMMTile.m)
-        let patches = try allocate(Float.self, count: rows * paddedColumns, operation: "conv2d")
-        let packed = try allocate(Float.self, count: rows * paddedFilters, operation: "conv2d")
+        let filterPanels = paddedFilters / GEMMTile.m
         let options = "-DTILE_M=\(GEMMTile.m) -DTILE_N=\(GEMMTile.n)"
         let (activation, slope) = activationArguments(g.activation)
-        for group in 0..<g.groups {
-            try launch(
-                source: "conv_gemm", kernel: "im2col", options: options,
-                arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
-                    g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
-                    g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-                    g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup, group, columns, paddedColumns,
-                ], "conv2d")),
-                globalSize: [paddedColumns, rows])
-            try launch(
-                source: "conv_gemm", kernel: "pack_weights", options: options,
-                arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
-                    g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group,
-                    g.flipped ? 1 : 0,
-                ], "conv2d")),
-                globalSize: [paddedFilters, rows])
-            try launch(
-                source: "conv_gemm", kernel: "gemm", options: options,
-                arguments: [.buffer(packed), .buffer(patches), .buffer(b), .buffer(y)] + (try int32Arguments([
-                    rows, paddedFilters, paddedColumns, g.outputChannelsPerGroup, columns, g.outputChannels,
-                    g.outputHeight * g.outputWidth, group,
-                ], "conv2d")) + [.int32(activation), .float(slope)],
-                globalSize: [paddedColumns / GEMMTile.n, paddedFilters / GEMMTile.m])
+        try withWorkspace(floats: [rows * paddedColumns, rows * paddedFilters], operation: "conv2d") { scratch in
+            let (patches, packed) = (scratch[0], scratch[1])
+            for group in 0..<g.groups {
+                try launch(
+                    source: "conv_gemm", kernel: "im2col", options: options,
+                    arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
+                        g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
+                        g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                        g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup, group, columns, paddedColumns, rows,
+                    ], "conv2d")),
+                    globalSize: [paddedColumns, rows])
+                try launch(
+                    source: "conv_gemm", kernel: "pack_weights", options: options,
+                    arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
+                        g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group,
+                        g.flipped ? 1 : 0,
+                    ], "conv2d")),
+                    globalSize: [paddedFilters, rows])
+                try launch(
+                    source: "conv_gemm", kernel: "gemm", options: options,
+                    arguments: [.buffer(packed), .buffer(patches), .buffer(b), .buffer(y)] + (try int32Arguments([
+                        rows, g.outputChannelsPerGroup, columns, g.outputChannels, g.outputHeight * g.outputWidth, group,
+                    ], "conv2d")) + [.int32(activation), .float(slope)],
+                    // A work-group covers every filter panel of one column panel, which stays in cache
+                    // (when the device allows a group that large; otherwise the driver chooses).
+                    globalSize: [filterPanels, paddedColumns / GEMMTile.n],
+                    localSize: filterPanels <= device.maxWorkGroupSize ? [filterPanels, 1] : nil)
+            }
         }
     }
 }

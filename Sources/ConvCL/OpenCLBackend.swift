@@ -21,6 +21,8 @@ public final class OpenCLBackend: Backend {
     /// Built programs by cache key, and their kernels by program key and kernel name.
     private let compiled = Mutex<(programs: [String: CLProgram], kernels: [String: CLKernel])>(([:], [:]))
     private let counters = Mutex(Statistics())
+    /// Scratch buffers the convolution algorithms share, grown on demand (see `withWorkspace`).
+    private let workspace = Mutex<[CLBuffer]>([])
 
     /// Counts of what the backend has done, for tests and diagnostics.
     public struct Statistics: Sendable, Equatable {
@@ -134,6 +136,20 @@ public final class OpenCLBackend: Backend {
         }
         _ = try int32Count(tensor.shape, operation)
         return storage.buffer
+    }
+
+    /// Runs `body` with scratch buffers of at least the given float counts. They belong to the
+    /// backend and are reused by every call (no allocation in steady state); the lock is held while
+    /// `body` enqueues its kernels, and the in-order queue runs those before any later call's, so
+    /// calls from several threads never share the scratch at the same time.
+    func withWorkspace<T>(floats counts: [Int], operation: String, _ body: ([CLBuffer]) throws -> T) throws -> T {
+        try workspace.withLock { buffers in
+            for (index, count) in counts.enumerated() where index >= buffers.count || buffers[index].byteCount < 4 * count {
+                let buffer = try allocate(Float.self, count: count, operation: operation)
+                if index < buffers.count { buffers[index] = buffer } else { buffers.append(buffer) }
+            }
+            return try body(Array(buffers.prefix(counts.count)))
+        }
     }
 
     /// A new tensor of this backend whose values a kernel is about to write.

@@ -42,19 +42,24 @@ struct ProgramTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let cache = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: cache) }
-        let broken = EmbeddedKernels.sources["conv2d_direct"]!.replacingOccurrences(
-            of: "float sum = 0.0f;", with: "float sum = this_is_not_declared;")
-        try broken.write(to: directory.appendingPathComponent("conv2d_direct.cl"), atomically: true, encoding: .utf8)
+        // Every source gets an undeclared name, so whichever program the demo builds first fails.
+        for (name, source) in EmbeddedKernels.sources {
+            let broken = source + "\nvoid convcl_broken(void) { int x = this_is_not_declared; }\n"
+            try broken.write(to: directory.appendingPathComponent("\(name).cl"), atomically: true, encoding: .utf8)
+        }
         let environment = ["CONVCL_KERNEL_DIR": directory.path, "CONVCL_CACHE_DIR": cache.path, "CONVCL_DEVICE": "0"]
         let run = try runCLConv(["demo"], environment: environment)
         #expect(run.status != 0)
         #expect(run.stderr.contains("CL_BUILD_PROGRAM_FAILURE"), "stderr: \(run.stderr)")
         #expect(run.stderr.contains("this_is_not_declared"), "stderr: \(run.stderr)")
 
-        try FileManager.default.removeItem(at: directory.appendingPathComponent("conv2d_direct.cl"))
+        for name in EmbeddedKernels.sources.keys {
+            try FileManager.default.removeItem(at: directory.appendingPathComponent("\(name).cl"))
+        }
         let missing = try runCLConv(["demo"], environment: environment)
         #expect(missing.status != 0)
-        #expect(missing.stderr.contains("conv2d_direct.cl"), "stderr: \(missing.stderr)")
+        #expect(missing.stderr.contains("CONVCL_KERNEL_DIR"), "stderr: \(missing.stderr)")
+        #expect(missing.stderr.contains(directory.path) && missing.stderr.contains(".cl cannot be read"), "stderr: \(missing.stderr)")
     }
 
     @Test("a second backend loads the program from disk; a corrupt entry is rebuilt", .needsOpenCL)
