@@ -20,27 +20,50 @@ struct VerifyCommand: ParsableCommand {
         var random = SeededGenerator(seed: seed)
         print("device: \(backend.name); reference: \(reference.name); seed \(seed)")
 
-        // Odd sizes, so no dimension is a multiple of a tile.
+        // Odd sizes, so no dimension is a multiple of a tile: 7 and 13 filters leave a tail of the
+        // GEMM's 6-filter panels, and no count of output positions is a multiple of 16.
         let image = ([3, 5, 23, 29], random.floats(3 * 5 * 23 * 29))
+        let pixel = ([2, 5, 1, 1], random.floats(2 * 5))
         let audio = ([2, 3, 301], random.floats(2 * 3 * 301))
-        let weights2D = ([6, 5, 3, 3], random.floats(6 * 5 * 9))
+        let weights2D = ([7, 5, 3, 3], random.floats(7 * 5 * 9))
+        let pointwise = ([13, 5, 1, 1], random.floats(13 * 5))
         let weights1D = ([4, 3, 33], random.floats(4 * 3 * 33))
-        let bias6 = ([6], random.floats(6))
+        let bias7 = ([7], random.floats(7))
+        let bias13 = ([13], random.floats(13))
         let bias4 = ([4], random.floats(4))
         let depthwise = ([10, 1, 3, 3], random.floats(10 * 9))
 
         typealias Check = (name: String, inputs: [([Int], [Float])], exact: Bool, run: (any Backend, [Tensor]) throws -> [Float])
-        var checks: [Check] = [
-            ("conv2d", [image, weights2D, bias6], false, { b, t in
+        let convolutions: [Check] = [
+            ("conv2d", [image, weights2D, bias7], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(
                     stride: [2, 1], padding: .explicit([1, 0, 2, 1]), dilation: [1, 2], activation: .relu)).values()
             }),
             ("conv2d depthwise", [image, depthwise], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
             }),
+            ("conv2d 1x1 kernel", [image, pointwise, bias13], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(activation: .leakyReLU(slope: 0.1))).values()
+            }),
+            ("conv2d 1x1 input", [pixel, weights2D, bias7], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .sameLower, mode: .convolution)).values()
+            }),
             ("conv1d", [audio, weights1D, bias4], false, { b, t in
                 try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower)).values()
             }),
+        ]
+        // On OpenCL every convolution runs once per algorithm, each forced on the same device.
+        var runs: [(name: String, check: Check, device: any Backend)] = []
+        if let device = backend as? OpenCLBackend {
+            for algorithm in ConvolutionAlgorithm.allCases {
+                let forced = try OpenCLBackend(device: .index(device.device.index), convolution: .init(algorithm: algorithm))
+                runs += convolutions.map { ("\($0.name) [\(algorithm.rawValue)]", $0, forced) }
+            }
+        } else {
+            runs = convolutions.map { ($0.name, $0, backend) }
+        }
+        var checks: [Check] = []
+        checks += [
             ("maxpool2d", [image], true, { b, t in
                 let (values, indices) = try b.maxPoolWithIndices(t[0], descriptor: .init(kernel: [3, 3], stride: [2, 2], padding: .explicit([1, 1, 1, 1]), ceilMode: true))
                 return try values.values() + indices.values().map(Float.init)
@@ -64,14 +87,16 @@ struct VerifyCommand: ParsableCommand {
             }))
         }
 
+        runs += checks.map { ($0.name, $0, backend) }
+
         var failures: [String] = []
-        for check in checks {
-            let actual = try check.run(backend, try check.inputs.map { try backend.tensor(shape: $0.0, values: $0.1) })
+        for (name, check, device) in runs {
+            let actual = try check.run(device, try check.inputs.map { try device.tensor(shape: $0.0, values: $0.1) })
             let expected = try check.run(reference, try check.inputs.map { try reference.tensor(shape: $0.0, values: $0.1) })
             let discrepancy = Discrepancy(actual: actual, expected: expected)
             let ok = check.exact ? discrepancy.maxAbsolute == 0 : discrepancy.relativeL2 <= 1e-5
-            if !ok { failures.append(check.name) }
-            print("\(check.name.padding(toLength: 22, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
+            if !ok { failures.append(name) }
+            print("\(name.padding(toLength: 32, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
         }
         if !failures.isEmpty {
             throw RuntimeFailure("\(failures.count) operator(s) differ from the reference: \(failures.joined(separator: ", ")) (seed \(seed))")
