@@ -42,25 +42,35 @@ __kernel void im2col(
     const int dilationH, const int dilationW, const int channelsPerGroup, const int group,
     const int P, const int Ppad, const int CRS)
 {
-    const int p = get_global_id(0);
-    const int row = get_global_id(1);  // (c·R + r)·S + s within the group
-    if (p >= Ppad || row >= CRS) return;
-    float value = 0.0f;
-    if (p < P) {
-        const int s = row % S;
-        const int r = (row / S) % R;
-        const int c = row / (R * S);
-        const int spatial = OH * OW;
-        const int n = p / spatial;
-        const int q = p - n * spatial;
-        const int oh = q / OW;
-        const int ow = q - oh * OW;
-        const int ih = oh * strideH - padTop + r * dilationH;
-        const int iw = ow * strideW - padLeft + s * dilationW;
-        if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-            value = input[((size_t)(n * C + group * channelsPerGroup + c) * H + ih) * W + iw];
+    // Work-item (row, panel) writes the panel's TILE_N columns of one row as one vector; neighbours
+    // in dimension 0 take the next row, so together they write a contiguous block.
+    const int row = get_global_id(0);  // (c·R + r)·S + s within the group
+    const int panel = get_global_id(1);
+    if (row >= CRS || panel * TILE_N >= Ppad) return;
+    const int s = row % S;
+    const int r = (row / S) % R;
+    const int c = row / (R * S);
+    const int rowOffset = r * dilationH - padTop;
+    const int columnOffset = s * dilationW - padLeft;
+    const size_t plane = (size_t)H * W;
+    const int spatial = OH * OW;
+    const int p0 = panel * TILE_N;
+    // The first column's position; the loop steps to the next one without dividing.
+    int n = p0 / spatial;
+    int oh = (p0 - n * spatial) / OW;
+    int ow = p0 - n * spatial - oh * OW;
+    float values[TILE_N];
+    for (int j = 0; j < TILE_N; ++j) {
+        const int ih = oh * strideH + rowOffset;
+        const int iw = ow * strideW + columnOffset;
+        const bool inside = p0 + j < P && ih >= 0 && ih < H && iw >= 0 && iw < W;
+        values[j] = inside ? input[(size_t)(n * C + group * channelsPerGroup + c) * plane + (size_t)ih * W + iw] : 0.0f;
+        if (++ow == OW) {
+            ow = 0;
+            if (++oh == OH) { oh = 0; ++n; }
+        }
     }
-    panels[((size_t)(p / TILE_N) * CRS + row) * TILE_N + p % TILE_N] = value;
+    vstoreN(vloadN(0, values), 0, panels + ((size_t)panel * CRS + row) * TILE_N);
 }
 
 __kernel void pack_weights(

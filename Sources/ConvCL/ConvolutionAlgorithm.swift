@@ -19,11 +19,23 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(algorithm.rawValue) (\(workspaceBytes) bytes of workspace): \(reason)" }
 }
 
-/// Tile sizes of the GEMM kernel (`-DTILE_M`, `-DTILE_N`): 6 filters × 16 positions keeps 12
-/// accumulator vectors of 8 floats, which with the operands fits AVX2's 16 registers.
-enum GEMMTile {
-    static let m = 6
-    static let n = 16
+/// Tile sizes of the GEMM kernel (`-DTILE_M`, `-DTILE_N`): each work-item keeps `m` filters ×
+/// `n` positions of accumulators, as `m` vectors of `n` floats.
+struct GEMMTile: Sendable, Hashable {
+    let m: Int
+    let n: Int
+
+    /// The tile for a device: 16 positions per vector everywhere, and as many filters as keep the
+    /// accumulators in registers. With AVX-512's 32 vector registers (a preferred float width of
+    /// 16) 12 filters ran fastest on PoCL; with AVX2's 16 registers, 6 (see docs/performance.md).
+    init(for device: DeviceInfo) {
+        self.init(m: device.preferredFloatVectorWidth >= 16 ? 12 : 6, n: 16)
+    }
+
+    init(m: Int, n: Int) {
+        self.m = m
+        self.n = n
+    }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 }
@@ -34,13 +46,13 @@ extension ConvolutionGeometry {
     /// Rows of the patch matrix: one per (channel, tap) of a group.
     var patchRows: Int { inputChannelsPerGroup * kernelHeight * kernelWidth }
 
-    /// The workspace of `algorithm`, in bytes: for im2col-GEMM the patch matrix and the packed
-    /// filters of one group (groups run one after another and reuse them).
-    func workspaceBytes(_ algorithm: ConvolutionAlgorithm) -> Int {
+    /// The workspace of `algorithm` with GEMM tile `tile`, in bytes: for im2col-GEMM the patch
+    /// matrix and the packed filters of one group (groups run one after another and reuse them).
+    func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile) -> Int {
         switch algorithm {
         case .direct: 0
         case .im2colGEMM:
-            4 * patchRows * (GEMMTile.roundUp(patchColumns, GEMMTile.n) + GEMMTile.roundUp(outputChannelsPerGroup, GEMMTile.m))
+            4 * patchRows * (GEMMTile.roundUp(patchColumns, tile.n) + GEMMTile.roundUp(outputChannelsPerGroup, tile.m))
         }
     }
 }

@@ -25,6 +25,9 @@ public struct DeviceInfo: Sendable, Hashable, CustomStringConvertible {
     /// The largest single buffer the device can allocate (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`).
     public let maxAllocationBytes: Int
     public let maxWorkGroupSize: Int
+    /// The float vector width the driver prefers (`CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT`): on a
+    /// CPU, the SIMD width (8 with AVX2, 16 with AVX-512).
+    public let preferredFloatVectorWidth: Int
     public let extensions: [String]
     /// Whether the device supports half precision (`cl_khr_fp16`).
     public let supportsFP16: Bool
@@ -57,6 +60,7 @@ public struct DeviceInfo: Sendable, Hashable, CustomStringConvertible {
               local memory:       \(localMemoryBytes / 1024) KiB
               max allocation:     \(mib(maxAllocationBytes))
               max work-group:     \(maxWorkGroupSize)
+              float vector width: \(preferredFloatVectorWidth)
               fp16 / fp64:        \(supportsFP16 ? "yes" : "no") / \(supportsFP64 ? "yes" : "no")
               extensions:         \(extensions.joined(separator: " "))
             """

@@ -14,7 +14,7 @@ extension OpenCLBackend {
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
         let limit = convolution.workspaceLimit
         if let forced = convolution.algorithm {
-            let bytes = g.workspaceBytes(forced)
+            let bytes = g.workspaceBytes(forced, tile: gemmTile)
             guard bytes <= limit else {
                 throw ConvCLError.invalidArgument(
                     operation: "conv2d", argument: "algorithm",
@@ -29,7 +29,7 @@ extension OpenCLBackend {
                 algorithm: .direct, workspaceBytes: 0,
                 reason: "\(g.outputChannelsPerGroup) filter(s) per group over \(g.patchRows) taps: too little to share for a GEMM")
         }
-        let bytes = g.workspaceBytes(.im2colGEMM)
+        let bytes = g.workspaceBytes(.im2colGEMM, tile: gemmTile)
         guard bytes <= limit else {
             return ConvolutionPlan(
                 algorithm: .direct, workspaceBytes: 0,
@@ -70,10 +70,11 @@ extension OpenCLBackend {
 
     private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let columns = g.patchColumns, rows = g.patchRows
-        let paddedColumns = GEMMTile.roundUp(columns, GEMMTile.n)
-        let paddedFilters = GEMMTile.roundUp(g.outputChannelsPerGroup, GEMMTile.m)
-        let filterPanels = paddedFilters / GEMMTile.m
-        let options = "-DTILE_M=\(GEMMTile.m) -DTILE_N=\(GEMMTile.n)"
+        let tile = gemmTile
+        let paddedColumns = GEMMTile.roundUp(columns, tile.n)
+        let paddedFilters = GEMMTile.roundUp(g.outputChannelsPerGroup, tile.m)
+        let filterPanels = paddedFilters / tile.m
+        let options = "-DTILE_M=\(tile.m) -DTILE_N=\(tile.n)"
         let (activation, slope) = activationArguments(g.activation)
         try withWorkspace(floats: [rows * paddedColumns, rows * paddedFilters], operation: "conv2d") { scratch in
             let (patches, packed) = (scratch[0], scratch[1])
@@ -85,7 +86,7 @@ extension OpenCLBackend {
                         g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
                         g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup, group, columns, paddedColumns, rows,
                     ], "conv2d")),
-                    globalSize: [paddedColumns, rows])
+                    globalSize: [rows, paddedColumns / tile.n])
                 try launch(
                     source: "conv_gemm", kernel: "pack_weights", options: options,
                     arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
@@ -100,7 +101,7 @@ extension OpenCLBackend {
                     ], "conv2d")) + [.int32(activation), .float(slope)],
                     // A work-group covers every filter panel of one column panel, which stays in cache
                     // (when the device allows a group that large; otherwise the driver chooses).
-                    globalSize: [filterPanels, paddedColumns / GEMMTile.n],
+                    globalSize: [filterPanels, paddedColumns / tile.n],
                     localSize: filterPanels <= device.maxWorkGroupSize ? [filterPanels, 1] : nil)
             }
         }

@@ -15,6 +15,8 @@ public final class OpenCLBackend: Backend {
 
     /// How convolutions are run: the workspace limit and a forced algorithm, if any.
     public let convolution: ConvolutionOptions
+    /// The GEMM kernel's register tile for this device.
+    let gemmTile: GEMMTile
     let context: CLContext
     let queue: CLCommandQueue
     private let cache: ProgramCache
@@ -76,6 +78,7 @@ public final class OpenCLBackend: Backend {
     init(device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions) throws {
         self.device = info
         self.convolution = convolution
+        gemmTile = GEMMTile(for: info)
         context = try CLContext(device: device)
         queue = try CLCommandQueue(context: context)
         switch cache {

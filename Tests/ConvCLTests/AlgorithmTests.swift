@@ -12,7 +12,7 @@ struct AlgorithmTests {
         let backend = try openCLBackend()
         let gemm = try backend.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(gemm.algorithm == .im2colGEMM)
-        #expect(gemm.workspaceBytes == 4 * 144 * (GEMMTile.roundUp(2 * 20 * 18, GEMMTile.n) + 24))
+        #expect(gemm.workspaceBytes == 4 * 144 * (GEMMTile.roundUp(2 * 20 * 18, backend.gemmTile.n) + GEMMTile.roundUp(24, backend.gemmTile.m)))
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")

@@ -45,6 +45,7 @@ struct CLDevice: @unchecked Sendable {  // a cl_device_id is an immutable handle
             localMemoryBytes: Int(try scalar(cl_ulong.self, CL_DEVICE_LOCAL_MEM_SIZE, "CL_DEVICE_LOCAL_MEM_SIZE")),
             maxAllocationBytes: Int(try scalar(cl_ulong.self, CL_DEVICE_MAX_MEM_ALLOC_SIZE, "CL_DEVICE_MAX_MEM_ALLOC_SIZE")),
             maxWorkGroupSize: Int(try scalar(Int.self, CL_DEVICE_MAX_WORK_GROUP_SIZE, "CL_DEVICE_MAX_WORK_GROUP_SIZE")),
+            preferredFloatVectorWidth: Int(try scalar(cl_uint.self, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, "CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT")),
             extensions: extensions,
             supportsFP16: extensions.contains("cl_khr_fp16"),
             supportsFP64: extensions.contains("cl_khr_fp64") || doubleConfig != 0
