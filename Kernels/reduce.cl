@@ -85,6 +85,74 @@ inline float2 accumulate(float2 state, float x)
 #endif
 }
 
+#if OP != 9
+// A contiguous run is reduced 16 lanes at a time, each lane a partial of its own (a, b) as above;
+// the lanes are then folded into the scalar partial. logsumexp stays scalar.
+#define VECTOR_PATH 1
+
+// Kahan addition on every lane, with the scalar version's fallback for non-finite sums.
+#define DEFINE_KAHAN(N) \
+    inline void kahan##N(float##N* a, float##N* b, const float##N term) \
+    { \
+        const float##N y = term - *b; \
+        const float##N t = *a + y; \
+        const int##N finite = isfinite(t); \
+        *b = select((float##N)(0.0f), (t - *a) - y, finite); \
+        *a = select(*a + term, t, finite); \
+    }
+DEFINE_KAHAN(16)
+DEFINE_KAHAN(8)
+DEFINE_KAHAN(4)
+DEFINE_KAHAN(2)
+
+inline void accumulate16(float16* a, float16* b, const float16 x)
+{
+#if OP == 5
+    kahan16(a, b, fabs(x));
+#elif OP == 6 || OP == 7
+    kahan16(a, b, x * x);
+#elif SUM_LIKE
+    kahan16(a, b, x);
+#elif OP == 2
+    *a = select(*a, x, isgreater(x, *a) | isnan(x));
+#elif OP == 3
+    *a = select(*a, x, isless(x, *a) | isnan(x));
+#else
+    *a = *a * x;
+#endif
+}
+
+inline float2 fold16(float2 state, const float16 a, const float16 b)
+{
+#if SUM_LIKE
+    // Halve the lanes while keeping each half's compensation: 16 → 8 → 4 → 2, then two scalars.
+    // (Halves go through memory: oclgrind misreads .lo/.hi of unoptimized code as uninitialized.)
+    float lanes[16], compensations[16];
+    vstore16(a, 0, lanes);
+    vstore16(b, 0, compensations);
+#define HALVE(N) \
+    { \
+        float##N low = vload##N(0, lanes), lowCompensation = vload##N(0, compensations); \
+        kahan##N(&low, &lowCompensation, vload##N(1, lanes)); \
+        kahan##N(&low, &lowCompensation, -vload##N(1, compensations)); \
+        vstore##N(low, 0, lanes); \
+        vstore##N(lowCompensation, 0, compensations); \
+    }
+    HALVE(8)
+    HALVE(4)
+    HALVE(2)
+#undef HALVE
+    state = kahan_add(kahan_add(state, lanes[0]), -compensations[0]);
+    return kahan_add(kahan_add(state, lanes[1]), -compensations[1]);
+#else
+    float lanes[16];
+    vstore16(a, 0, lanes);
+    for (int lane = 0; lane < 16; ++lane) state = accumulate(state, lanes[lane]);
+    return state;
+#endif
+}
+#endif
+
 __kernel void reduce_partial(
     __global const float* restrict input, __global float2* restrict partials,
     const int outputs, const int splits, const int reducedCount, const int chunk,
@@ -101,7 +169,16 @@ __kernel void reduce_partial(
     float2 state = identity();
     if (reducedRank == 1) {
         const int step = reducedStrides.s0;
-        for (int r = begin; r < end; ++r) state = accumulate(state, base[r * step]);
+        int r = begin;
+#ifdef VECTOR_PATH
+        if (step == 1 && end - begin >= 16) {
+            const float2 start = identity();
+            float16 a = (float16)(start.x), b = (float16)(start.y);
+            for (; r + 16 <= end; r += 16) accumulate16(&a, &b, vload16(0, base + r));
+            state = fold16(state, a, b);
+        }
+#endif
+        for (; r < end; ++r) state = accumulate(state, base[r * step]);
     } else {
         for (int r = begin; r < end; ++r)
             state = accumulate(state, base[offset_of(r, reducedRank, reducedSizes, reducedStrides)]);

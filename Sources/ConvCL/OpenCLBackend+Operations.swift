@@ -14,15 +14,17 @@ extension OpenCLBackend {
             indices = IndexTensor(shape: g.outputShape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
             indexBuffer = buffer
         }
-        let sizes = [
-            g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth,
-            g.strideHeight, g.strideWidth, g.padTop, g.padLeft, g.padBottom, g.padRight,
-            g.dilationHeight, g.dilationWidth, mode == .max ? 0 : 1, g.countIncludePad ? 1 : 0,
+        let sizes = [g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth]
+        let window = [
+            "WINDOW_R": g.kernelHeight, "WINDOW_S": g.kernelWidth, "STRIDE_H": g.strideHeight, "STRIDE_W": g.strideWidth,
+            "PAD_TOP": g.padTop, "PAD_LEFT": g.padLeft, "PAD_BOTTOM": g.padBottom, "PAD_RIGHT": g.padRight,
+            "DILATION_H": g.dilationHeight, "DILATION_W": g.dilationWidth, "MODE": mode == .max ? 0 : 1,
+            "COUNT_INCLUDE_PAD": g.countIncludePad ? 1 : 0,
         ]
         try launch(
-            source: "pool2d", kernel: "pool2d",
+            source: "pool2d", kernel: "pool2d", options: window.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }.joined(separator: " "),
             arguments: [.buffer(x), .buffer(y), .buffer(indexBuffer)] + (try int32Arguments(sizes, operation)),
-            globalSize: [g.outputWidth, g.outputHeight, g.planes])
+            globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.planes])
         return (output, indices)
     }
 

@@ -82,9 +82,12 @@ struct VerifyCommand: ParsableCommand {
         for operation in ReductionOperation.allCases {
             let positive = operation == .logSum
             let input = positive ? (image.0, image.1.map { abs($0) + 0.01 }) : image
-            checks.append(("reduce \(operation.rawValue)", [input], operation == .max || operation == .min, { b, t in
-                try b.reduce(t[0], descriptor: .init(operation, axes: [0, -1], keepDims: false)).values()
-            }))
+            // Axes 0 and -1 take the general path; the contiguous last axis, the vectorized one.
+            for axes in [[0, -1], [-1]] {
+                checks.append(("reduce \(operation.rawValue) \(axes)", [input], operation == .max || operation == .min, { b, t in
+                    try b.reduce(t[0], descriptor: .init(operation, axes: axes, keepDims: false)).values()
+                }))
+            }
         }
 
         runs += checks.map { ($0.name, $0, backend) }
