@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each case runs once to warm up (program builds, first allocations), then repeatedly; the time \
             is the median per call of the device work only (the kernels' profiling counters), or the wall \
-            time on the CPU reference.
+            time on the CPU reference. The wall column is the median time from the call until its \
+            result is ready, as a caller sees it (ci/bench.sh compares peers on it).
             """
     )
 
@@ -29,7 +30,10 @@ struct BenchCommand: ParsableCommand {
         /// Whether the backend's heuristic picks this algorithm for the case.
         var chosen: Bool
         var device: String
+        /// Median device time per call (wall time on the CPU reference).
         var seconds: Double
+        /// Median wall time per call, from the call until the result is ready.
+        var wallSeconds: Double
         var gflops: Double?
         var gbps: Double?
     }
@@ -59,26 +63,28 @@ struct BenchCommand: ParsableCommand {
             }
             for run in runs {
                 let operands = try zip(benchCase.operandShapes, values).map { try run.backend.tensor(shape: $0, values: $1) }
-                let (output, _) = try time(run.backend) { try benchCase.run(run.backend, operands) }
-                var samples: [Double] = []
+                let (output, _, _) = try time(run.backend) { try benchCase.run(run.backend, operands) }
+                var samples: [Double] = [], wallSamples: [Double] = []
                 var total = 0.0
                 while samples.count < repetitions || total < minSeconds {
-                    let seconds = try time(run.backend) { try benchCase.run(run.backend, operands) }.seconds
+                    let (_, seconds, wall) = try time(run.backend) { try benchCase.run(run.backend, operands) }
                     samples.append(seconds)
-                    total += seconds
+                    wallSamples.append(wall)
+                    total += wall
                 }
                 let median = samples.sorted()[samples.count / 2]
+                let wallMedian = wallSamples.sorted()[wallSamples.count / 2]
                 let (flops, bytes) = benchCase.measure(outputShape: output.shape)
                 rows.append(Row(
                     case: benchCase.name, algorithm: run.algorithm, chosen: run.chosen, device: run.backend.name,
-                    seconds: median, gflops: flops.map { $0 / median / 1e9 }, gbps: bytes.map { $0 / median / 1e9 }))
+                    seconds: median, wallSeconds: wallMedian, gflops: flops.map { $0 / median / 1e9 }, gbps: bytes.map { $0 / median / 1e9 }))
             }
         }
-        print("case                          algorithm      time (ms)   GFLOP/s    GB/s   (* = the backend's choice)")
+        print("case                          algorithm      time (ms)   GFLOP/s    GB/s  wall (ms)   (* = the backend's choice)")
         for row in rows {
             let name = row.case.padding(toLength: 30, withPad: " ", startingAt: 0)
             let algorithm = (row.algorithm + (row.chosen ? "*" : "")).padding(toLength: 13, withPad: " ", startingAt: 0)
-            print("\(name)\(algorithm) \(String(format: "%10.3f", row.seconds * 1e3)) \(row.gflops.map { String(format: "%9.2f", $0) } ?? "        -") \(row.gbps.map { String(format: "%7.2f", $0) } ?? "      -")")
+            print("\(name)\(algorithm) \(String(format: "%10.3f", row.seconds * 1e3)) \(row.gflops.map { String(format: "%9.2f", $0) } ?? "        -") \(row.gbps.map { String(format: "%7.2f", $0) } ?? "      -") \(String(format: "%10.3f", row.wallSeconds * 1e3))")
         }
         if let json {
             let encoder = JSONEncoder()
@@ -104,16 +110,21 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Runs `body` once: its device time on an OpenCL backend, its wall time elsewhere.
-    func time(_ backend: any Backend, _ body: () throws -> Tensor) throws -> (output: Tensor, seconds: Double) {
-        if let device = backend as? OpenCLBackend {
-            let (output, seconds) = try device.measureDeviceTime(body)
-            return (output, seconds)
+    /// Runs `body` once: its device time on an OpenCL backend (its wall time elsewhere), and its
+    /// wall time until the result is ready.
+    func time(_ backend: any Backend, _ body: () throws -> Tensor) throws -> (output: Tensor, seconds: Double, wall: Double) {
+        func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
         let start = ContinuousClock.now
+        if let device = backend as? OpenCLBackend {
+            // measureDeviceTime waits for the kernels, so the wall time ends with the result ready.
+            let (output, deviceSeconds) = try device.measureDeviceTime(body)
+            return (output, deviceSeconds, seconds(ContinuousClock.now - start))
+        }
         let output = try body()
-        let elapsed = ContinuousClock.now - start
-        return (output, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        let wall = seconds(ContinuousClock.now - start)
+        return (output, wall, wall)
     }
 
     /// The name of the kernel family that runs the case.

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite on ConvCL and its peers in one run and prints ConvCL's rate against
+# each: onnxruntime (CPU), tinygrad (OpenCL) and CLBlast's convgemm (OpenCL) on the same device,
+# plus the device's copy bandwidth and FMA peak. Writes out/bench/{convcl,bench}.json and
+# out/bench/bench.svg. Not part of the tests or CI: the numbers depend on the machine and its load.
+#
+# Usage: ci/bench.sh [--filter TEXT] [--min-seconds S]   (S: timing per case and peer, default 1)
+# The peers go into a virtual environment (.venv-bench, from PyPI) and libclblast-dev (Debian).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+filter=""
+min_seconds=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --filter) filter="$2"; shift 2 ;;
+        --min-seconds) min_seconds="$2"; shift 2 ;;
+        *) echo "ci/bench.sh: unknown argument $1 (expected --filter TEXT or --min-seconds S)" >&2; exit 1 ;;
+    esac
+done
+
+bash ci/setup.sh
+if ! dpkg-query -W -f='${Status}' libclblast-dev 2>/dev/null | grep -q "install ok installed"; then
+    sudo_if_needed=()
+    [ "$(id -u)" -eq 0 ] || sudo_if_needed=(sudo)
+    "${sudo_if_needed[@]}" apt-get install -y -qq --no-install-recommends libclblast-dev gcc python3-venv
+fi
+if [ ! -x .venv-bench/bin/python ]; then
+    python3 -m venv .venv-bench
+fi
+.venv-bench/bin/pip install -q "onnxruntime==1.32.*" "tinygrad==0.14.*" onnx pyopencl numpy
+
+out=out/bench
+mkdir -p "$out"
+gcc -O2 -Wall -Wextra -o "$out/clblast_convgemm" ci/bench/clblast_convgemm.c -lclblast -lOpenCL
+
+swift build -c release --product clconv
+filter_args=()
+[ -z "$filter" ] || filter_args=(--filter "$filter")
+.build/release/clconv bench --device opencl --min-seconds "$min_seconds" "${filter_args[@]}" --json "$out/convcl.json"
+# tinygrad on the OpenCL device, like ConvCL; onnxruntime uses every core of the CPU.
+DEV=CL .venv-bench/bin/python ci/bench/peers.py "$out/convcl.json" "$out" \
+    --min-seconds "$min_seconds" --filter "$filter" --clblast-tool "$out/clblast_convgemm"

@@ -1,0 +1,286 @@
+"""Runs the benchmark suite on ConvCL's peers and compares them with ConvCL's results, for ci/bench.sh.
+
+Peers: onnxruntime's CPU execution provider (MLAS), tinygrad's OpenCL backend and CLBlast's
+convgemm (both on the same PoCL device as ConvCL), and two ceilings measured with pyopencl on that
+device: a copy kernel (bandwidth) and an FMA loop (peak FLOP/s).
+
+Every figure is a median wall time per call, from the call until its result is ready, after a
+warm-up call; rates use the same FLOP and byte counts as `clconv bench` (FLOPs 2·N·K·OH·OW·(C/g)·R·S,
+bytes = input read + output written).
+
+Usage: peers.py CONVCL_JSON OUT_DIR [--min-seconds S] [--filter TEXT]
+Writes OUT_DIR/bench.json and OUT_DIR/bench.svg and prints the table.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+# The suite of Sources/clconv/BenchSuite.swift: name -> (kind, parameters). Checked against the
+# names in ConvCL's JSON so that the two cannot drift apart.
+SUITE = {
+    "resnet3x3_c64_56": ("conv2d", dict(n=1, c=64, h=56, w=56, k=64, r=3, s=3, stride=1, pad=1, groups=1)),
+    "vgg3x3_c128_28_b8": ("conv2d", dict(n=8, c=128, h=28, w=28, k=128, r=3, s=3, stride=1, pad=1, groups=1)),
+    "mel3x3_c1_96x128_b16": ("conv2d", dict(n=16, c=1, h=96, w=128, k=32, r=3, s=3, stride=1, pad=1, groups=1)),
+    "mel3x3_c32_48x64_b16": ("conv2d", dict(n=16, c=32, h=48, w=64, k=64, r=3, s=3, stride=1, pad=1, groups=1)),
+    "pointwise1x1_c256_28": ("conv2d", dict(n=1, c=256, h=28, w=28, k=512, r=1, s=1, stride=1, pad=0, groups=1)),
+    "stride2_7x7_c3_224": ("conv2d", dict(n=1, c=3, h=224, w=224, k=64, r=7, s=7, stride=2, pad=3, groups=1)),
+    "audio1d_k512_s4_b8": ("conv1d", dict(n=8, c=1, l=4096, k=128, s=512, stride=4, pad=0, groups=1)),
+    "depthwise3x3_c256_56": ("conv2d", dict(n=1, c=256, h=56, w=56, k=256, r=3, s=3, stride=1, pad=1, groups=256)),
+    "maxpool2x2_c128_56_b8": ("maxpool", dict(shape=(8, 128, 56, 56), kernel=2)),
+    "global_avgpool_c512_14_b16": ("global_avgpool", dict(shape=(16, 512, 14, 14))),
+    "sum_2p24": ("sum", dict(shape=(1 << 24,))),
+}
+
+PEERS = ["onnxruntime", "tinygrad", "clblast"]
+
+
+def operand_shapes(kind, p):
+    if kind == "conv2d":
+        return [(p["n"], p["c"], p["h"], p["w"]), (p["k"], p["c"] // p["groups"], p["r"], p["s"])]
+    if kind == "conv1d":
+        return [(p["n"], p["c"], p["l"]), (p["k"], p["c"] // p["groups"], p["s"])]
+    return [p["shape"]]
+
+
+def work(kind, p):
+    """(FLOPs, bytes) of one call, as clconv bench counts them; one of the two is None."""
+    if kind == "conv2d":
+        oh = (p["h"] + 2 * p["pad"] - p["r"]) // p["stride"] + 1
+        ow = (p["w"] + 2 * p["pad"] - p["s"]) // p["stride"] + 1
+        return 2 * p["n"] * p["k"] * oh * ow * (p["c"] // p["groups"]) * p["r"] * p["s"], None
+    if kind == "conv1d":
+        ol = (p["l"] + 2 * p["pad"] - p["s"]) // p["stride"] + 1
+        return 2 * p["n"] * p["k"] * ol * (p["c"] // p["groups"]) * p["s"], None
+    count = int(np.prod(p["shape"]))
+    if kind == "maxpool":
+        n, c, h, w = p["shape"]
+        outputs = n * c * (h // p["kernel"]) * (w // p["kernel"])
+    elif kind == "global_avgpool":
+        outputs = p["shape"][0] * p["shape"][1]
+    else:
+        outputs = 1
+    return None, 4 * (count + outputs)
+
+
+def median_time(call, min_seconds, synchronize=lambda: None):
+    """Median wall time of call() (then synchronize()), after one warm-up call."""
+    call()
+    synchronize()
+    samples = []
+    while len(samples) < 5 or sum(samples) < min_seconds:
+        start = time.perf_counter()
+        call()
+        synchronize()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def onnxruntime_time(kind, p, arrays, min_seconds):
+    import onnx
+    import onnxruntime
+    from onnx import TensorProto, helper
+
+    x = arrays[0]
+    if kind in ("conv2d", "conv1d"):
+        rank = 2 if kind == "conv2d" else 1
+        node = helper.make_node(
+            "Conv", ["x", "w"], ["y"], strides=[p["stride"]] * rank, pads=[p["pad"]] * (2 * rank), group=p["groups"])
+        inputs = [("x", x), ("w", arrays[1])]
+    elif kind == "maxpool":
+        node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[p["kernel"]] * 2, strides=[p["kernel"]] * 2)
+        inputs = [("x", x)]
+    elif kind == "global_avgpool":
+        node = helper.make_node("GlobalAveragePool", ["x"], ["y"])
+        inputs = [("x", x)]
+    else:
+        node = helper.make_node("ReduceSum", ["x"], ["y"], keepdims=0)
+        inputs = [("x", x)]
+    graph = helper.make_graph(
+        [node], kind,
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, list(a.shape)) for name, a in inputs],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feed = dict(inputs)
+    return median_time(lambda: session.run(None, feed), min_seconds)
+
+
+def tinygrad_time(kind, p, arrays, min_seconds):
+    from tinygrad import Device, Tensor, TinyJit
+
+    tensors = [Tensor(a).realize() for a in arrays]
+    if kind == "conv2d":
+        f = lambda x, w: x.conv2d(w, stride=p["stride"], padding=p["pad"], groups=p["groups"]).realize()
+    elif kind == "conv1d":
+        f = lambda x, w: x.conv2d(w, stride=p["stride"], padding=p["pad"], groups=p["groups"]).realize()
+    elif kind == "maxpool":
+        f = lambda x: x.max_pool2d(kernel_size=(p["kernel"], p["kernel"])).realize()
+    elif kind == "global_avgpool":
+        f = lambda x: x.mean(axis=(2, 3)).realize()
+    else:
+        f = lambda x: x.sum().realize()
+    jitted = TinyJit(f)
+    jitted(*tensors)  # the JIT captures on its second call; median_time warms up once more
+    device = Device[Device.DEFAULT]
+    return median_time(lambda: jitted(*tensors), min_seconds, device.synchronize)
+
+
+def clblast_time(kind, p, tool, min_seconds):
+    if kind not in ("conv2d", "conv1d") or p["groups"] != 1:
+        return None  # convgemm has no groups, pooling or reductions
+    if kind == "conv2d":
+        args = [p["n"], p["c"], p["h"], p["w"], p["k"], p["r"], p["s"], p["pad"], p["pad"], p["stride"], p["stride"]]
+    else:  # a 1-D convolution is a 2-D one of height 1
+        args = [p["n"], p["c"], 1, p["l"], p["k"], 1, p["s"], 0, p["pad"], 1, p["stride"]]
+    run = subprocess.run([tool] + [str(a) for a in args] + [str(min_seconds)], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(run.stderr.strip())
+    return float(run.stdout.split()[0])
+
+
+def ceilings(min_seconds):
+    """(copy GB/s, peak GFLOP/s) of the first OpenCL device, measured with pyopencl."""
+    import pyopencl as cl
+
+    context = cl.Context([cl.get_platforms()[0].get_devices()[0]])
+    queue = cl.CommandQueue(context)
+    program = cl.Program(context, """
+        __kernel void copy(__global const float16* a, __global float16* b) { b[get_global_id(0)] = a[get_global_id(0)]; }
+        __kernel void fma_loop(__global float* out, const int iterations, const float m) {
+            // Eight independent chains of float16 FMAs whose operands depend on the work-item, so
+            // that nothing can be folded away.
+            const float16 a = (float16)(m) - (float16)(get_global_id(0)) * 1e-9f, b = (float16)(0.5f) + a * 1e-3f;
+            float16 x0 = (float16)(get_global_id(0)), x1 = x0 + 1.0f, x2 = x0 + 2.0f, x3 = x0 + 3.0f;
+            float16 x4 = x0 + 4.0f, x5 = x0 + 5.0f, x6 = x0 + 6.0f, x7 = x0 + 7.0f;
+            for (int i = 0; i < iterations; ++i) {
+                x0 = fma(x0, a, b); x1 = fma(x1, a, b); x2 = fma(x2, a, b); x3 = fma(x3, a, b);
+                x4 = fma(x4, a, b); x5 = fma(x5, a, b); x6 = fma(x6, a, b); x7 = fma(x7, a, b);
+            }
+            const float16 s = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
+            out[get_global_id(0)] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7 + s.s8 + s.s9 + s.sa + s.sb + s.sc + s.sd + s.se + s.sf;
+        }
+    """).build()
+    count = 1 << 24  # floats: 64 MiB each way, far beyond the caches
+    a = cl.Buffer(context, cl.mem_flags.READ_WRITE, 4 * count)
+    b = cl.Buffer(context, cl.mem_flags.READ_WRITE, 4 * count)
+    cl.enqueue_fill_buffer(queue, a, np.float32(1), 0, 4 * count)
+    copy = program.copy
+    seconds = median_time(lambda: copy(queue, (count // 16,), None, a, b), min_seconds, queue.finish)
+    copy_gbps = 8 * count / seconds / 1e9
+    items, iterations = 4096, 4096
+    out = cl.Buffer(context, cl.mem_flags.WRITE_ONLY, 4 * items)
+    fma_loop = program.fma_loop
+    seconds = median_time(
+        lambda: fma_loop(queue, (items,), None, out, np.int32(iterations), np.float32(0.999)), min_seconds, queue.finish)
+    peak_gflops = items * iterations * 8 * 16 * 2 / seconds / 1e9
+    return copy_gbps, peak_gflops
+
+
+def svg_chart(rows, path):
+    """Grouped horizontal bars per case: each peer's rate relative to ConvCL's (ConvCL = 1)."""
+    series = ["convcl"] + PEERS
+    colours = {"convcl": "#1f77b4", "onnxruntime": "#ff7f0e", "tinygrad": "#2ca02c", "clblast": "#d62728"}
+    bar, gap, left, width = 9, 10, 230, 520
+    height = len(rows) * (len(series) * bar + gap) + 80
+    largest = max(max(r["ratio_to_convcl"].get(s) or 0 for s in series) for r in rows)
+    scale = width / max(largest, 1.0)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" font-family="sans-serif" font-size="11">',
+           f'<text x="10" y="18" font-size="13">Rate relative to ConvCL (ConvCL = 1; higher is faster), one run of ci/bench.sh</text>']
+    y = 40
+    for row in rows:
+        out.append(f'<text x="10" y="{y + len(series) * bar / 2 + 4}">{row["case"]}</text>')
+        for name in series:
+            ratio = row["ratio_to_convcl"].get(name)
+            if ratio is not None:
+                out.append(f'<rect x="{left}" y="{y}" width="{ratio * scale:.1f}" height="{bar - 1}" fill="{colours[name]}"/>')
+                out.append(f'<text x="{left + ratio * scale + 4:.1f}" y="{y + bar - 1}" font-size="9">{ratio:.2f}</text>')
+            y += bar
+        y += gap
+    out.append(f'<line x1="{left + scale:.1f}" y1="30" x2="{left + scale:.1f}" y2="{y}" stroke="black" stroke-dasharray="3,3"/>')
+    for i, name in enumerate(series):
+        out.append(f'<rect x="{10 + 120 * i}" y="{y + 10}" width="10" height="10" fill="{colours[name]}"/>')
+        out.append(f'<text x="{24 + 120 * i}" y="{y + 19}">{name}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("convcl_json")
+    parser.add_argument("out_dir")
+    parser.add_argument("--min-seconds", type=float, default=1.0)
+    parser.add_argument("--filter", default="")
+    parser.add_argument("--clblast-tool", required=True)
+    args = parser.parse_args()
+
+    with open(args.convcl_json) as f:
+        convcl = [r for r in json.load(f) if r["chosen"]]
+    names = {r["case"] for r in convcl}
+    expected = {name for name in SUITE if args.filter in name}
+    if names != expected:
+        sys.exit(f"peers.py: ConvCL's cases {sorted(names)} differ from this script's {sorted(expected)}; update SUITE")
+
+    rng = np.random.default_rng(42)
+    rows = []
+    for name, (kind, p) in SUITE.items():
+        if name not in names:
+            continue
+        print(f"[peers] {name}", file=sys.stderr, flush=True)
+        arrays = [rng.uniform(-1, 1, shape).astype(np.float32) for shape in operand_shapes(kind, p)]
+        flops, nbytes = work(kind, p)
+        amount, unit = (flops / 1e9, "GFLOP/s") if flops else (nbytes / 1e9, "GB/s")
+        mine = next(r for r in convcl if r["case"] == name)
+        seconds = {"convcl": mine["wallSeconds"]}
+        errors = {}
+        for peer, timer in [("onnxruntime", lambda: onnxruntime_time(kind, p, arrays, args.min_seconds)),
+                            ("tinygrad", lambda: tinygrad_time(kind, p, arrays, args.min_seconds)),
+                            ("clblast", lambda: clblast_time(kind, p, args.clblast_tool, args.min_seconds))]:
+            try:
+                seconds[peer] = timer()
+            except Exception as error:  # a peer that fails is reported, not fatal
+                seconds[peer] = None
+                errors[peer] = str(error).splitlines()[0] if str(error) else type(error).__name__
+                print(f"[peers] {name}: {peer} failed: {errors[peer]}", file=sys.stderr)
+        rates = {k: (amount / v if v else None) for k, v in seconds.items()}
+        rows.append(dict(case=name, unit=unit, algorithm=mine["algorithm"], seconds=seconds, rate=rates,
+                         ratio_to_convcl={k: (r / rates["convcl"] if r else None) for k, r in rates.items()},
+                         errors=errors))
+
+    copy_gbps, peak_gflops = ceilings(args.min_seconds)
+
+    def fmt(value, width=8):
+        return f"{value:{width}.2f}" if value is not None else " " * (width - 1) + "-"
+
+    print(f"\nceilings on the OpenCL device: copy {copy_gbps:.1f} GB/s (read + write), FMA peak {peak_gflops:.1f} GFLOP/s")
+    print(f"{'case':28} {'unit':8} {'ConvCL':>8} {'ORT':>8} {'tinygrad':>8} {'CLBlast':>8}  {'/ORT':>6} {'/tiny':>6} {'/CLBl':>6}  algorithm")
+    for row in rows:
+        r = row["rate"]
+        ratio = {k: (r["convcl"] / v if v else None) for k, v in r.items()}
+        print(f"{row['case']:28} {row['unit']:8} {fmt(r['convcl'])} {fmt(r.get('onnxruntime'))} {fmt(r.get('tinygrad'))} "
+              f"{fmt(r.get('clblast'))}  {fmt(ratio.get('onnxruntime'), 6)} {fmt(ratio.get('tinygrad'), 6)} "
+              f"{fmt(ratio.get('clblast'), 6)}  {row['algorithm']}")
+    conv = [row for row in rows if row["unit"] == "GFLOP/s" and row["rate"].get("onnxruntime")]
+    if conv:
+        geomean = float(np.exp(np.mean([np.log(row["rate"]["convcl"] / row["rate"]["onnxruntime"]) for row in conv])))
+        print(f"geometric mean of ConvCL/onnxruntime over {len(conv)} convolution cases: {geomean:.2f}")
+    else:
+        geomean = None
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "bench.json"), "w") as f:
+        json.dump(dict(copy_gbps=copy_gbps, peak_gflops=peak_gflops, convolution_geomean_vs_onnxruntime=geomean,
+                       rows=rows), f, indent=2)
+    svg_chart(rows, os.path.join(args.out_dir, "bench.svg"))
+    print(f"\nwritten: {args.out_dir}/bench.json, {args.out_dir}/bench.svg")
+
+
+if __name__ == "__main__":
+    main()
