@@ -19,21 +19,22 @@
 #define TILE_N 16
 #endif
 
+// A row of a panel is TILE_N floats: VECTORS vectors of WIDTH floats (float16 at most).
 #if TILE_N == 4
-#define floatN float4
-#define vloadN vload4
-#define vstoreN vstore4
+#define WIDTH 4
 #elif TILE_N == 8
-#define floatN float8
-#define vloadN vload8
-#define vstoreN vstore8
-#elif TILE_N == 16
-#define floatN float16
-#define vloadN vload16
-#define vstoreN vstore16
+#define WIDTH 8
+#elif TILE_N == 16 || TILE_N == 32 || TILE_N == 48
+#define WIDTH 16
 #else
-#error "TILE_N must be 4, 8 or 16"
+#error "TILE_N must be 4, 8, 16, 32 or 48"
 #endif
+#define VECTORS (TILE_N / WIDTH)
+#define CONCAT(a, b) a##b
+#define EXPAND(a, b) CONCAT(a, b)
+#define floatW EXPAND(float, WIDTH)
+#define vloadW EXPAND(vload, WIDTH)
+#define vstoreW EXPAND(vstore, WIDTH)
 
 __kernel void im2col(
     __global const float* restrict input, __global float* restrict panels,
@@ -55,22 +56,37 @@ __kernel void im2col(
     const size_t plane = (size_t)H * W;
     const int spatial = OH * OW;
     const int p0 = panel * TILE_N;
-    // The first column's position; the loop steps to the next one without dividing.
+    // The panel's columns, as runs that each lie in one output row (n, oh): a run reads one input
+    // row, with no division per element.
     int n = p0 / spatial;
     int oh = (p0 - n * spatial) / OW;
     int ow = p0 - n * spatial - oh * OW;
     float values[TILE_N];
-    for (int j = 0; j < TILE_N; ++j) {
+    for (int j = 0; j < TILE_N;) {
+        const int length = min(min(TILE_N - j, OW - ow), max(P - p0 - j, 0));
+        if (length == 0) {  // past the last column: zeros
+            for (; j < TILE_N; ++j) values[j] = 0.0f;
+            break;
+        }
         const int ih = oh * strideH + rowOffset;
-        const int iw = ow * strideW + columnOffset;
-        const bool inside = p0 + j < P && ih >= 0 && ih < H && iw >= 0 && iw < W;
-        values[j] = inside ? input[(size_t)(n * C + group * channelsPerGroup + c) * plane + (size_t)ih * W + iw] : 0.0f;
-        if (++ow == OW) {
+        if (ih < 0 || ih >= H) {
+            for (int t = 0; t < length; ++t) values[j + t] = 0.0f;
+        } else {
+            __global const float* inputRow = input + (size_t)(n * C + group * channelsPerGroup + c) * plane + (size_t)ih * W;
+            for (int t = 0; t < length; ++t) {
+                const int iw = (ow + t) * strideW + columnOffset;
+                values[j + t] = iw >= 0 && iw < W ? inputRow[iw] : 0.0f;
+            }
+        }
+        j += length;
+        ow += length;
+        if (ow == OW) {
             ow = 0;
             if (++oh == OH) { oh = 0; ++n; }
         }
     }
-    vstoreN(vloadN(0, values), 0, panels + ((size_t)panel * CRS + row) * TILE_N);
+    __global float* destination = panels + ((size_t)panel * CRS + row) * TILE_N;
+    for (int v = 0; v < VECTORS; ++v) vstoreW(vloadW(v, values), v, destination);
 }
 
 __kernel void pack_weights(
@@ -89,6 +105,15 @@ __kernel void pack_weights(
     panels[((size_t)(m / TILE_M) * CRS + row) * TILE_M + m % TILE_M] = value;
 }
 
+// The fused activation: 0 none, 1 ReLU, 2 leaky ReLU. NaN passes through both (comparisons with
+// NaN are false), as in PyTorch.
+inline floatW activate(const floatW y, const int activation, const float slope)
+{
+    if (activation == 1) return select(y, (floatW)(0.0f), isless(y, (floatW)(0.0f)));
+    if (activation == 2) return select(y * slope, y, isgreater(y, (floatW)(0.0f)));
+    return y;
+}
+
 __kernel void gemm(
     __global const float* restrict filterPanels, __global const float* restrict columnPanels,
     __global const float* restrict bias, __global float* restrict output,
@@ -100,28 +125,49 @@ __kernel void gemm(
     __global const float* a = filterPanels + (size_t)get_global_id(0) * CRS * TILE_M;
     __global const float* b = columnPanels + (size_t)get_global_id(1) * CRS * TILE_N;
 
-    floatN acc[TILE_M];
-    for (int i = 0; i < TILE_M; ++i) acc[i] = (floatN)(0.0f);
+    // Fully unrolled, so that the accumulators live in registers.
+    floatW acc[TILE_M][VECTORS];
+#pragma unroll
+    for (int i = 0; i < TILE_M; ++i)
+#pragma unroll
+        for (int v = 0; v < VECTORS; ++v) acc[i][v] = (floatW)(0.0f);
     for (int k = 0; k < CRS; ++k) {
-        const floatN columns = vloadN(k, b);
-        for (int i = 0; i < TILE_M; ++i) acc[i] = fma((floatN)(a[k * TILE_M + i]), columns, acc[i]);
+        floatW columns[VECTORS];
+#pragma unroll
+        for (int v = 0; v < VECTORS; ++v) columns[v] = vloadW(k * VECTORS + v, b);
+#pragma unroll
+        for (int i = 0; i < TILE_M; ++i) {
+            const floatW filter = (floatW)(a[k * TILE_M + i]);
+#pragma unroll
+            for (int v = 0; v < VECTORS; ++v) acc[i][v] = fma(filter, columns[v], acc[i][v]);
+        }
     }
 
+    // A tile whose columns all lie in one image is stored as vectors; one that crosses an image
+    // or the end of the columns, element by element.
+    const int n0 = p0 / spatial;
+    const int q0 = p0 - n0 * spatial;
+    const bool contiguous = p0 + TILE_N <= P && q0 + TILE_N <= spatial;
+#pragma unroll
     for (int i = 0; i < TILE_M; ++i) {
         const int m = m0 + i;
-        if (m >= Kg) break;
-        const int k = group * Kg + m;
-        const float add = bias ? bias[k] : 0.0f;
-        float values[TILE_N];
-        vstoreN(acc[i], 0, values);
-        for (int j = 0; j < TILE_N; ++j) {
-            const int p = p0 + j;
-            if (p >= P) break;
-            float y = values[j] + add;
-            if (activation == 1) y = y < 0.0f ? 0.0f : y;
-            else if (activation == 2) y = y > 0.0f ? y : slope * y;
-            const int n = p / spatial;
-            output[((size_t)n * K + k) * spatial + (p - n * spatial)] = y;
+        if (m < Kg) {
+            const int k = group * Kg + m;
+            const float add = bias ? bias[k] : 0.0f;
+            if (contiguous) {
+                __global float* destination = output + ((size_t)n0 * K + k) * spatial + q0;
+#pragma unroll
+                for (int v = 0; v < VECTORS; ++v) vstoreW(activate(acc[i][v] + add, activation, slope), v, destination);
+            } else {
+                float values[TILE_N];
+#pragma unroll
+                for (int v = 0; v < VECTORS; ++v) vstoreW(activate(acc[i][v] + add, activation, slope), v, values);
+                int n = n0, q = q0;
+                for (int j = 0; j < TILE_N && p0 + j < P; ++j) {
+                    output[((size_t)n * K + k) * spatial + q] = values[j];
+                    if (++q == spatial) { q = 0; ++n; }
+                }
+            }
         }
     }
 }

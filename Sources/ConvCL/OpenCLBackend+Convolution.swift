@@ -71,9 +71,10 @@ extension OpenCLBackend {
     private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let columns = g.patchColumns, rows = g.patchRows
         let tile = gemmTile
-        let paddedColumns = GEMMTile.roundUp(columns, tile.n)
-        let paddedFilters = GEMMTile.roundUp(g.outputChannelsPerGroup, tile.m)
+        let paddedColumns = tile.paddedColumns(columns, filters: g.outputChannelsPerGroup)
+        let paddedFilters = tile.paddedFilters(g.outputChannelsPerGroup)
         let filterPanels = paddedFilters / tile.m
+        let groupSize = [filterPanels, tile.columnPanelsPerGroup(filterPanels: filterPanels)]
         let options = "-DTILE_M=\(tile.m) -DTILE_N=\(tile.n)"
         let (activation, slope) = activationArguments(g.activation)
         try withWorkspace(floats: [rows * paddedColumns, rows * paddedFilters], operation: "conv2d") { scratch in
@@ -99,10 +100,10 @@ extension OpenCLBackend {
                     arguments: [.buffer(packed), .buffer(patches), .buffer(b), .buffer(y)] + (try int32Arguments([
                         rows, g.outputChannelsPerGroup, columns, g.outputChannels, g.outputHeight * g.outputWidth, group,
                     ], "conv2d")) + [.int32(activation), .float(slope)],
-                    // A work-group covers every filter panel of one column panel, which stays in cache
+                    // A work-group covers every filter panel of its column panels, which stay in cache
                     // (when the device allows a group that large; otherwise the driver chooses).
                     globalSize: [filterPanels, paddedColumns / tile.n],
-                    localSize: filterPanels <= device.maxWorkGroupSize ? [filterPanels, 1] : nil)
+                    localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
             }
         }
     }

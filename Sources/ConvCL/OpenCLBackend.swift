@@ -75,10 +75,11 @@ public final class OpenCLBackend: Backend {
         try self.init(device: device, info: info, cache: cache, convolution: convolution)
     }
 
-    init(device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions) throws {
+    /// Opens `device`; `gemmTile` overrides the device's GEMM tile (for tests of every tile shape).
+    init(device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions, gemmTile: GEMMTile? = nil) throws {
         self.device = info
         self.convolution = convolution
-        gemmTile = GEMMTile(for: info)
+        self.gemmTile = gemmTile ?? GEMMTile(for: info)
         context = try CLContext(device: device)
         queue = try CLCommandQueue(context: context)
         switch cache {

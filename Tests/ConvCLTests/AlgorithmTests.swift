@@ -12,7 +12,12 @@ struct AlgorithmTests {
         let backend = try openCLBackend()
         let gemm = try backend.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(gemm.algorithm == .im2colGEMM)
-        #expect(gemm.workspaceBytes == 4 * 144 * (GEMMTile.roundUp(2 * 20 * 18, backend.gemmTile.n) + GEMMTile.roundUp(24, backend.gemmTile.m)))
+        // The patch matrix (144 rows; 720 columns padded to whole GEMM work-groups of 8 work-items)
+        // and the filters padded to whole panels.
+        let tile = backend.gemmTile
+        let filterPanels = GEMMTile.roundUp(24, tile.m) / tile.m
+        let columns = GEMMTile.roundUp(2 * 20 * 18, tile.n * max(1, 8 / filterPanels))
+        #expect(gemm.workspaceBytes == 4 * 144 * (columns + filterPanels * tile.m))
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")
@@ -47,6 +52,31 @@ struct AlgorithmTests {
         } throws: { error in
             guard case ConvCLError.invalidArgument("conv2d", "algorithm", let reason) = error else { return false }
             return reason.contains("im2col-gemm needs") && reason.contains("limit of 65536 bytes")
+        }
+    }
+
+    @Test("every GEMM tile shape the kernel supports matches the reference, tails included", .needsOpenCL)
+    func everyTile() throws {
+        let (device, info) = try Devices.find(.automatic)
+        var random = TestRandom()
+        let reference = ReferenceBackend()
+        for (m, n) in [(6, 16), (12, 32), (8, 48), (4, 4), (3, 8)] {
+            let backend = try OpenCLBackend(
+                device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM),
+                gemmTile: GEMMTile(m: m, n: n))
+            // Filters and positions that fill no tile exactly; two images, so a column panel can
+            // span both; a bias and a fused leaky ReLU on the vector and the element-wise stores.
+            let shapes = ([2, 3, 9, 11], [m + 1 + random.int(0...2), 3, 3, 3])
+            let x = random.floats(shapes.0.reduce(1, *)), w = random.floats(shapes.1.reduce(1, *))
+            let b = random.floats(shapes.1[0])
+            let descriptor = Conv2DDescriptor(padding: .sameUpper, activation: .leakyReLU(slope: 0.2))
+            let expected = try reference.conv2d(
+                try reference.tensor(shape: shapes.0, values: x), weight: try reference.tensor(shape: shapes.1, values: w),
+                bias: try reference.tensor(shape: [shapes.1[0]], values: b), descriptor: descriptor)
+            let actual = try backend.conv2d(
+                try backend.tensor(shape: shapes.0, values: x), weight: try backend.tensor(shape: shapes.1, values: w),
+                bias: try backend.tensor(shape: [shapes.1[0]], values: b), descriptor: descriptor)
+            try expectClose(actual, expected, "tile \(m)x\(n), weight \(shapes.1); seed \(random.seed)")
         }
     }
 }
