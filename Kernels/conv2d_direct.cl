@@ -1,8 +1,25 @@
-// Direct 2-D convolution, one work-item per output element.
+// Direct 2-D convolution with no workspace; the algorithm for depthwise and other shapes with too
+// few filters per group to share a GEMM.
 // Layout: input [N][C][H][W], weight [K][C/groups][R][S], bias [K] or NULL, output [N][K][OH][OW].
-// Global size: (OW, OH, N*K).
 // flip = 1 reads the kernel back to front (true convolution); activation: 0 none, 1 ReLU,
 // 2 leaky ReLU with `slope`.
+//
+// Work-item (segment, oh, n·K + k) computes outputs [16·segment, 16·segment + 16) of one output
+// row as a float16: for each channel and tap, the 16 inputs under it (zeros in the padding) times
+// one weight. The last segment of a row shifts left to stay whole when the row has 16 outputs or
+// more, and stores only its own outputs; a shorter row computes 16 lanes and stores those inside.
+// Global size: (ceil(OW / 16), OH, N·K).
+
+// The 16 inputs under tap column `iw0` of a row: row[iw0], row[iw0 + strideW], …, zero outside.
+inline float16 input_row(__global const float* row, const int iw0, const int strideW, const int W)
+{
+    float values[16];
+    for (int j = 0; j < 16; ++j) {
+        const int iw = iw0 + j * strideW;
+        values[j] = iw >= 0 && iw < W ? row[iw] : 0.0f;
+    }
+    return vload16(0, values);
+}
 
 __kernel void conv2d_direct(
     __global const float* restrict input,
@@ -15,33 +32,46 @@ __kernel void conv2d_direct(
     const int dilationH, const int dilationW, const int groups,
     const int flip, const int activation, const float slope)
 {
-    const int ow = get_global_id(0);
+    const int first = get_global_id(0) * 16;
     const int oh = get_global_id(1);
     const int nk = get_global_id(2);
-    if (ow >= OW || oh >= OH || nk >= N * K) return;
+    if (first >= OW || oh >= OH || nk >= N * K) return;
     const int n = nk / K;
     const int k = nk % K;
     const int channelsPerGroup = C / groups;
     const int firstChannel = (k / (K / groups)) * channelsPerGroup;
+    const int start = OW >= 16 ? min(first, OW - 16) : 0;
 
-    float sum = 0.0f;
+    // Where every window of the 16 outputs lies inside the row, inputs are read without checks.
+    const int iw0 = start * strideW - padLeft;
+    const bool inside = iw0 >= 0 && iw0 + 15 * strideW + (S - 1) * dilationW < W;
+    float16 sum = (float16)(0.0f);
     for (int c = 0; c < channelsPerGroup; ++c) {
         __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
         __global const float* taps = weight + (size_t)(k * channelsPerGroup + c) * R * S;
         for (int r = 0; r < R; ++r) {
             const int ih = oh * strideH - padTop + r * dilationH;
-            if (ih < 0 || ih >= H) continue;
+            if (ih < 0 || ih >= H) continue;  // the same padding row for all 16 outputs
             const int wr = flip ? R - 1 - r : r;
+            __global const float* row = plane + (size_t)ih * W;
             for (int s = 0; s < S; ++s) {
-                const int iw = ow * strideW - padLeft + s * dilationW;
-                if (iw < 0 || iw >= W) continue;
                 const int ws = flip ? S - 1 - s : s;
-                sum = fma(plane[ih * W + iw], taps[wr * S + ws], sum);
+                const float16 inputs = inside && strideW == 1 ? vload16(0, row + iw0 + s * dilationW)
+                    : input_row(row, iw0 + s * dilationW, strideW, W);
+                sum = fma(inputs, (float16)(taps[wr * S + ws]), sum);
             }
         }
     }
     if (bias) sum += bias[k];
-    if (activation == 1) sum = sum < 0.0f ? 0.0f : sum;  // NaN stays NaN, as in PyTorch
-    else if (activation == 2) sum = sum > 0.0f ? sum : slope * sum;
-    output[((size_t)nk * OH + oh) * OW + ow] = sum;
+    if (activation == 1) sum = select(sum, (float16)(0.0f), isless(sum, (float16)(0.0f)));  // NaN stays NaN
+    else if (activation == 2) sum = select(sum * slope, sum, isgreater(sum, (float16)(0.0f)));
+
+    __global float* row = output + ((size_t)nk * OH + oh) * OW;
+    if (start == first && first + 16 <= OW) {
+        vstore16(sum, 0, row + first);
+    } else {
+        float values[16];
+        vstore16(sum, 0, values);
+        for (int j = first - start; j < 16 && start + j < OW; ++j) row[start + j] = values[j];
+    }
 }

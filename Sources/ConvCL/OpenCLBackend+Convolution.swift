@@ -65,7 +65,7 @@ extension OpenCLBackend {
             source: "conv2d_direct", kernel: "conv2d_direct",
             arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
                 + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
-            globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
+            globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.batch * g.outputChannels])
     }
 
     private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
