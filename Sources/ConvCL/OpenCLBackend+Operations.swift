@@ -39,6 +39,7 @@ extension OpenCLBackend {
         let splits = max(1, min((layout.reducedCount + chunkTarget - 1) / chunkTarget, 16384 / layout.outputCount))
         let chunk = (layout.reducedCount + splits - 1) / splits
         let partials = try allocate(SIMD2<Float>.self, count: layout.outputCount * splits, operation: "reduce")
+        defer { recycle(partials) }  // once both stages are enqueued
         let options = "-DOP=\(descriptor.operation.kernelCode)"
         let vectors: [KernelArgument] = [
             .int32(Int32(layout.keptSizes.count)), .int32x8(try layout.keptSizes.map { try int32($0, "reduce") }),

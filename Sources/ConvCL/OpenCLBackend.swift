@@ -25,6 +25,10 @@ public final class OpenCLBackend: Backend {
     private let counters = Mutex(Statistics())
     /// Scratch buffers the convolution algorithms share, grown on demand (see `withWorkspace`).
     private let workspace = Mutex<[CLBuffer]>([])
+    /// Buffers of released tensors and scratch, by size in bytes, for `allocate` to reuse.
+    private let pool = Mutex<(buffers: [Int: [CLBuffer]], bytes: Int)>(([:], 0))
+    /// The most bytes the pool keeps; a buffer released beyond it is freed.
+    static let poolLimitBytes = 256 << 20
 
     /// Counts of what the backend has done, for tests and diagnostics.
     public struct Statistics: Sendable, Equatable {
@@ -40,6 +44,8 @@ public final class OpenCLBackend: Backend {
         public var deviceToHostTransfers = 0
         /// Kernels enqueued.
         public var kernelLaunches = 0
+        /// Device buffers created (`clCreateBuffer`); a buffer reused from the pool is not counted.
+        public var bufferAllocations = 0
     }
 
     /// How convolutions are run.
@@ -120,14 +126,35 @@ public final class OpenCLBackend: Backend {
         return values
     }
 
-    /// A new device buffer for `count` elements of `type`.
+    /// A device buffer for `count` elements of `type`: one of the same size released earlier
+    /// (see `recycle`), else a new one. Its contents are undefined.
     func allocate<Element>(_ type: Element.Type, count: Int, operation: String) throws -> CLBuffer {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
         guard !overflow else {
             throw ConvCLError.invalidArgument(
                 operation: operation, argument: "size", reason: "\(count) elements of \(type) overflow the address space")
         }
-        return try CLBuffer(context: context, byteCount: bytes, maxAllocation: device.maxAllocationBytes)
+        let reused = pool.withLock { pool -> CLBuffer? in
+            guard let buffer = pool.buffers[bytes]?.popLast() else { return nil }
+            pool.bytes -= bytes
+            return buffer
+        }
+        if let reused { return reused }
+        let buffer = try CLBuffer(context: context, byteCount: bytes, maxAllocation: device.maxAllocationBytes)
+        counters.withLock { $0.bufferAllocations += 1 }
+        return buffer
+    }
+
+    /// Keeps `buffer` for `allocate` to hand out again, within `poolLimitBytes`. Safe as soon as
+    /// the last command using it is enqueued: the queue is in order, so a later user of the
+    /// buffer runs after every earlier one. (Fresh buffers cost page faults on first touch, which
+    /// for bandwidth-bound operations is a large share of the time.)
+    func recycle(_ buffer: CLBuffer) {
+        pool.withLock { pool in
+            guard pool.bytes + buffer.byteCount <= Self.poolLimitBytes else { return }
+            pool.buffers[buffer.byteCount, default: []].append(buffer)
+            pool.bytes += buffer.byteCount
+        }
     }
 
     /// The buffer of a tensor that belongs to this backend.

@@ -80,6 +80,9 @@ final class DeviceStorage: Sendable {
         self.buffer = buffer
         self.backend = backend
     }
+
+    /// The buffer goes back to the backend's pool for the next tensor of its size.
+    deinit { backend.recycle(buffer) }
 }
 
 /// Checks that `values` fills `shape`; every backend's tensor constructor uses it.

@@ -158,4 +158,26 @@ struct ResidencyTests {
         #expect(total.shape == [2, 1, 1])
         #expect(relativeL2Error(values, try expected.values()) <= 1e-5, "seed \(random.seed)")
     }
+
+    @Test("in steady state a chain reuses pooled buffers and allocates none; results stay right", .needsOpenCL)
+    func steadyStateAllocatesNothing() throws {
+        let backend = try OpenCLBackend(device: .automatic)
+        var random = TestRandom()
+        let x = try backend.tensor(shape: [2, 5, 21, 19], values: random.floats(2 * 5 * 21 * 19))
+        let w = try backend.tensor(shape: [7, 5, 3, 3], values: random.floats(7 * 45))
+        func chain() throws -> [Float] {
+            let conv = try backend.conv2d(x, weight: w, bias: nil, descriptor: .init(padding: .sameUpper, activation: .relu))
+            let pooled = try backend.maxPool(conv, descriptor: .init(kernel: [2, 2]))
+            return try backend.reduce(backend.globalAveragePool(pooled), descriptor: .init(.sum, axes: [1])).values()
+        }
+        let first = try chain()
+        let warm = backend.statistics.bufferAllocations
+        #expect(warm > 0)
+        for round in 0..<5 {
+            // Each round reuses the buffers the last one released; the values must not change
+            // (a buffer handed out while still in use would corrupt them).
+            #expect(try chain() == first, "round \(round); seed \(random.seed)")
+        }
+        #expect(backend.statistics.bufferAllocations == warm, "no clCreateBuffer after the first round")
+    }
 }
