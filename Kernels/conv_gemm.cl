@@ -118,12 +118,15 @@ __kernel void gemm(
     __global const float* restrict filterPanels, __global const float* restrict columnPanels,
     __global const float* restrict bias, __global float* restrict output,
     const int CRS, const int Kg, const int P, const int K, const int spatial, const int group,
-    const int activation, const float slope)
+    const int activation, const float slope, const int batchA, const int batchB, const int batchOutput)
 {
+    // Dimension 2 runs over a batch of independent GEMMs (Winograd's 16), `batch…` floats apart.
+    const size_t batch = get_global_id(2);
     const int m0 = get_global_id(0) * TILE_M;
     const int p0 = get_global_id(1) * TILE_N;
-    __global const float* a = filterPanels + (size_t)get_global_id(0) * CRS * TILE_M;
-    __global const float* b = columnPanels + (size_t)get_global_id(1) * CRS * TILE_N;
+    __global const float* a = filterPanels + batch * batchA + (size_t)get_global_id(0) * CRS * TILE_M;
+    __global const float* b = columnPanels + batch * batchB + (size_t)get_global_id(1) * CRS * TILE_N;
+    output += batch * batchOutput;
 
     // Fully unrolled, so that the accumulators live in registers.
     floatW acc[TILE_M][VECTORS];

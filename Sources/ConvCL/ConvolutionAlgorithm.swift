@@ -6,6 +6,11 @@ public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// The input patches gathered into a matrix (im2col), then a register-tiled GEMM with explicit
     /// vectors. Needs the patch matrix as workspace.
     case im2colGEMM = "im2col-gemm"
+    /// Winograd F(2×2, 3×3): 3×3 convolutions with stride 1, dilation 1 and one group only. The
+    /// input and the filters are transformed into 16 GEMMs over 2×2 output tiles, which take 2.25×
+    /// fewer multiplications than the convolution. Needs the transformed input, filters and
+    /// products as workspace.
+    case winograd
 }
 
 /// The algorithm the OpenCL backend will use for one convolution, and why.
@@ -45,9 +50,12 @@ struct GEMMTile: Sendable, Hashable {
     /// The filters of a group, padded to whole panels.
     func paddedFilters(_ filters: Int) -> Int { Self.roundUp(filters, m) }
 
-    /// The columns of the patch matrix, padded to whole work-groups of the GEMM.
-    func paddedColumns(_ columns: Int, filters: Int) -> Int {
-        Self.roundUp(columns, n * columnPanelsPerGroup(filterPanels: paddedFilters(filters) / m))
+    /// The columns of the patch matrix, padded to whole work-groups of the GEMM and to a
+    /// multiple of `alignment`.
+    func paddedColumns(_ columns: Int, filters: Int, alignment: Int = 1) -> Int {
+        let group = n * columnPanelsPerGroup(filterPanels: paddedFilters(filters) / m)
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        return Self.roundUp(columns, group / gcd(group, alignment) * alignment)
     }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
@@ -59,6 +67,19 @@ extension ConvolutionGeometry {
     /// Rows of the patch matrix: one per (channel, tap) of a group.
     var patchRows: Int { inputChannelsPerGroup * kernelHeight * kernelWidth }
 
+    /// Whether Winograd F(2×2, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group.
+    var winogradApplies: Bool {
+        kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1
+            && dilationHeight == 1 && dilationWidth == 1 && groups == 1
+    }
+
+    /// Winograd's 2×2 output tiles: rows, columns padded to a multiple of 16 (a work-item of the
+    /// transforms takes 16 tiles of one row), and all of them over the batch with that padding.
+    var winogradTiles: (rows: Int, paddedColumns: Int, count: Int) {
+        let rows = (outputHeight + 1) / 2, columns = GEMMTile.roundUp((outputWidth + 1) / 2, 16)
+        return (rows, columns, batch * rows * columns)
+    }
+
     /// The workspace of `algorithm` with GEMM tile `tile`, in bytes: for im2col-GEMM the patch
     /// matrix and the packed filters of one group (groups run one after another and reuse them).
     func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile) -> Int {
@@ -66,6 +87,10 @@ extension ConvolutionGeometry {
         case .direct: 0
         case .im2colGEMM:
             4 * patchRows * (tile.paddedColumns(patchColumns, filters: outputChannelsPerGroup) + tile.paddedFilters(outputChannelsPerGroup))
+        case .winograd:
+            // 16 transformed input matrices (C × tiles), filter matrices (K × C) and products (K × tiles).
+            4 * 16 * (inputChannels * tile.paddedColumns(winogradTiles.count, filters: outputChannels, alignment: 16)
+                + inputChannels * tile.paddedFilters(outputChannels) + outputChannels * winogradTiles.count)
         }
     }
 }

@@ -14,6 +14,13 @@ extension OpenCLBackend {
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
         let limit = convolution.workspaceLimit
         if let forced = convolution.algorithm {
+            guard forced != .winograd || g.winogradApplies else {
+                throw ConvCLError.invalidArgument(
+                    operation: "conv2d", argument: "algorithm",
+                    reason: "winograd computes 3×3 convolutions with stride 1, dilation 1 and one group; this one has kernel "
+                        + "\(g.kernelHeight)×\(g.kernelWidth), stride \(g.strideHeight)×\(g.strideWidth), "
+                        + "dilation \(g.dilationHeight)×\(g.dilationWidth), \(g.groups) group(s)")
+            }
             let bytes = g.workspaceBytes(forced, tile: gemmTile)
             guard bytes <= limit else {
                 throw ConvCLError.invalidArgument(
@@ -29,6 +36,8 @@ extension OpenCLBackend {
                 algorithm: .direct, workspaceBytes: 0,
                 reason: "\(g.outputChannelsPerGroup) filter(s) per group over \(g.patchRows) taps: too little to share for a GEMM")
         }
+        // Winograd is not chosen automatically: on PoCL its transforms cost more than the
+        // multiplications it saves on every case of the benchmark suite (docs/performance.md).
         let bytes = g.workspaceBytes(.im2colGEMM, tile: gemmTile)
         guard bytes <= limit else {
             return ConvolutionPlan(
@@ -50,6 +59,7 @@ extension OpenCLBackend {
         switch plan.algorithm {
         case .direct: try runDirect(g, x, w, b, y)
         case .im2colGEMM: try runGEMM(g, x, w, b, y)
+        case .winograd: try runWinograd(g, x, w, b, y)
         }
         return output
     }
@@ -99,12 +109,55 @@ extension OpenCLBackend {
                     source: "conv_gemm", kernel: "gemm", options: options,
                     arguments: [.buffer(packed), .buffer(patches), .buffer(b), .buffer(y)] + (try int32Arguments([
                         rows, g.outputChannelsPerGroup, columns, g.outputChannels, g.outputHeight * g.outputWidth, group,
-                    ], "conv2d")) + [.int32(activation), .float(slope)],
+                    ], "conv2d")) + [.int32(activation), .float(slope), .int32(0), .int32(0), .int32(0)],
                     // A work-group covers every filter panel of its column panels, which stay in cache
                     // (when the device allows a group that large; otherwise the driver chooses).
                     globalSize: [filterPanels, paddedColumns / tile.n],
                     localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
             }
+        }
+    }
+
+    private func runWinograd(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let tile = gemmTile
+        let (tilesH, tilesWpad, tiles) = g.winogradTiles
+        let channels = g.inputChannels, filters = g.outputChannels
+        // Whole GEMM work-groups, and a multiple of 16 for the transforms' 16 tiles per work-item.
+        let paddedTiles = tile.paddedColumns(tiles, filters: filters, alignment: 16)
+        let paddedFilters = tile.paddedFilters(filters)
+        let filterPanels = paddedFilters / tile.m
+        let groupSize = [filterPanels, tile.columnPanelsPerGroup(filterPanels: filterPanels), 1]
+        let options = "-DTILE_M=\(tile.m) -DTILE_N=\(tile.n)"
+        let (activation, slope) = activationArguments(g.activation)
+        let sizes = { (values: [Int]) in try int32Arguments(values, "conv2d") }
+        try withWorkspace(
+            floats: [16 * channels * paddedTiles, 16 * channels * paddedFilters, 16 * filters * tiles], operation: "conv2d"
+        ) { scratch in
+            let (transformedInput, transformedFilters, products) = (scratch[0], scratch[1], scratch[2])
+            try launch(
+                source: "conv_winograd", kernel: "transform_filters", options: options,
+                arguments: [.buffer(w), .buffer(transformedFilters)] + (try sizes([filters, channels, paddedFilters, g.flipped ? 1 : 0])),
+                globalSize: [paddedFilters, channels])
+            try launch(
+                source: "conv_winograd", kernel: "transform_input", options: options,
+                arguments: [.buffer(x), .buffer(transformedInput)] + (try sizes([
+                    channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, tilesH, tilesWpad, tiles, paddedTiles,
+                ])),
+                globalSize: [paddedTiles / 16, channels])
+            // The 16 GEMMs: products[ξ] (filters × tiles) = filters[ξ] · input[ξ], no bias or activation.
+            try launch(
+                source: "conv_gemm", kernel: "gemm", options: options,
+                arguments: [.buffer(transformedFilters), .buffer(transformedInput), .buffer(nil), .buffer(products)]
+                    + (try sizes([channels, filters, tiles, filters, tiles, 0])) + [.int32(0), .float(0)]
+                    + (try sizes([channels * paddedFilters, channels * paddedTiles, filters * tiles])),
+                globalSize: [filterPanels, paddedTiles / tile.n, 16],
+                localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
+            try launch(
+                source: "conv_winograd", kernel: "transform_output", options: options,
+                arguments: [.buffer(products), .buffer(b), .buffer(y)] + (try sizes([
+                    filters, g.outputHeight, g.outputWidth, tilesH, tilesWpad, tiles,
+                ])) + [.int32(activation), .float(slope)],
+                globalSize: [tiles / 16, filters])
         }
     }
 }

@@ -57,8 +57,10 @@ struct BenchCommand: ParsableCommand {
             let values = benchCase.operandShapes.map { random.floats($0.reduce(1, *)) }
             var runs: [(algorithm: String, chosen: Bool, backend: any Backend)] = [(algorithm(of: benchCase), true, backend)]
             if let plan = try convolutionPlan(benchCase, backend) {
+                // Every algorithm that computes the case (Winograd only 3×3 stride 1) within the limit.
                 runs = ConvolutionAlgorithm.allCases.compactMap { algorithm in
-                    forced[algorithm].map { (algorithm.rawValue, algorithm == plan.algorithm, $0) }
+                    guard let backend = forced[algorithm], (try? convolutionPlan(benchCase, backend)) != nil else { return nil }
+                    return (algorithm.rawValue, algorithm == plan.algorithm, backend)
                 }
             }
             for run in runs {

@@ -39,6 +39,10 @@ struct VerifyCommand: ParsableCommand {
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(
                     stride: [2, 1], padding: .explicit([1, 0, 2, 1]), dilation: [1, 2], activation: .relu)).values()
             }),
+            ("conv2d 3x3", [image, weights2D, bias7], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(
+                    padding: .explicit([1, 0, 2, 1]), activation: .leakyReLU(slope: 0.1))).values()
+            }),
             ("conv2d depthwise", [image, depthwise], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
             }),
@@ -52,12 +56,16 @@ struct VerifyCommand: ParsableCommand {
                 try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower)).values()
             }),
         ]
-        // On OpenCL every convolution runs once per algorithm, each forced on the same device.
+        // Winograd computes only 3×3 convolutions with stride 1, dilation 1 and one group.
+        let winogradShapes: Set = ["conv2d 3x3", "conv2d 1x1 input"]
+        // On OpenCL every convolution runs once per algorithm that computes it, each forced on the
+        // same device.
         var runs: [(name: String, check: Check, device: any Backend)] = []
         if let device = backend as? OpenCLBackend {
             for algorithm in ConvolutionAlgorithm.allCases {
                 let forced = try OpenCLBackend(device: .index(device.device.index), convolution: .init(algorithm: algorithm))
-                runs += convolutions.map { ("\($0.name) [\(algorithm.rawValue)]", $0, forced) }
+                runs += convolutions.filter { algorithm != .winograd || winogradShapes.contains($0.name) }
+                    .map { ("\($0.name) [\(algorithm.rawValue)]", $0, forced) }
             }
         } else {
             runs = convolutions.map { ($0.name, $0, backend) }

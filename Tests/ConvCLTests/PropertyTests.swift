@@ -22,8 +22,11 @@ struct PropertyTests {
         }
     }
 
-    /// One backend per convolution algorithm, each forcing it.
-    static let algorithmBackends: [OpenCLBackend] = ConvolutionAlgorithm.allCases.compactMap {
+    /// The algorithms that compute every convolution (Winograd, only 3×3 stride 1, has its own test).
+    static let generalAlgorithms = ConvolutionAlgorithm.allCases.filter { $0 != .winograd }
+
+    /// One backend per general algorithm, each forcing it.
+    static let algorithmBackends: [OpenCLBackend] = generalAlgorithms.compactMap {
         try? OpenCLBackend(device: .automatic, convolution: .init(algorithm: $0))
     }
 
@@ -38,7 +41,7 @@ struct PropertyTests {
 
     @Test("conv2d with every algorithm: groups, depthwise, every padding form, stride, dilation, bias, activation, flip")
     func conv2d() throws {
-        #expect(Self.algorithmBackends.count == ConvolutionAlgorithm.allCases.count)
+        #expect(Self.algorithmBackends.count == Self.generalAlgorithms.count)
         var random = TestRandom()
         for _ in 0..<Self.cases {
             let groups = random.int(1...3)
@@ -65,6 +68,36 @@ struct PropertyTests {
             try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) \(descriptor) seed \(random.seed)", on: Self.algorithmBackends) { backend, t in
                 try backend.conv2d(t[0], weight: t[1], bias: hasBias ? t[2] : nil, descriptor: descriptor)
             }
+        }
+    }
+
+    @Test("Winograd: 3×3 stride-1 convolutions of random sizes, padding forms, batch, bias, activation, flip")
+    func winograd() throws {
+        let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: .winograd))
+        var random = TestRandom()
+        for _ in 0..<Self.cases / 3 {
+            let c = random.int(1...9), k = random.int(1...14)
+            // Sizes from 1 (all padding) to past one row of 16 tiles, odd and even.
+            let h = random.int(1...13), w = random.int(1...37)
+            let descriptor = Conv2DDescriptor(
+                padding: randomPadding(&random, rank: 2, limit: 2),
+                mode: random.int(0...1) == 0 ? .crossCorrelation : .convolution,
+                activation: [.none, .relu, .leakyReLU(slope: 0.2)][random.int(0...2)])
+            guard (try? descriptor.geometry(input: [1, c, h, w], weight: [k, c, 3, 3], bias: nil)) != nil else { continue }
+            let inputs = [[random.int(1...3), c, h, w], [k, c, 3, 3], [k]].map { shape in
+                (shape: shape, values: random.floats(shape.reduce(1, *)))
+            }
+            let hasBias = random.int(0...1) == 1
+            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) bias \(hasBias) \(descriptor) seed \(random.seed)", on: [backend]) { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: hasBias ? t[2] : nil, descriptor: descriptor)
+            }
+        }
+        // Other shapes are refused before anything runs, naming what Winograd computes.
+        #expect {
+            try backend.plan(input: [1, 4, 9, 9], weight: [4, 4, 3, 3], bias: nil, descriptor: Conv2DDescriptor(stride: [2, 1]))
+        } throws: { error in
+            guard case ConvCLError.invalidArgument("conv2d", "algorithm", let reason) = error else { return false }
+            return reason.contains("3×3 convolutions with stride 1") && reason.contains("stride 2×1")
         }
     }
 
