@@ -1,5 +1,6 @@
 extension OpenCLBackend {
-    /// The algorithm `conv2d` would use for these operands, its workspace, and why.
+    /// The algorithm `conv2d` would use for these operands, its workspace, and why. In find mode
+    /// this times the candidates when the shape is new (see `ConvolutionOptions.find`).
     /// - Throws: as `conv2d` does for invalid arguments, and when a forced algorithm exceeds the
     ///   workspace limit.
     public func plan(input: [Int], weight: [Int], bias: [Int]?, descriptor: Conv2DDescriptor) throws -> ConvolutionPlan {
@@ -29,6 +30,7 @@ extension OpenCLBackend {
             }
             return ConvolutionPlan(algorithm: forced, workspaceBytes: bytes, reason: "forced by the caller")
         }
+        if convolution.find { return try findPlan(g) }
         // The GEMM pays when each output is a long enough dot product and several filters share the
         // patch matrix; depthwise and single-filter groups stay direct.
         guard g.patchRows >= 8, g.outputChannelsPerGroup >= 4 else {
@@ -56,12 +58,17 @@ extension OpenCLBackend {
         let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
         let plan = try plan(g)
         let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
-        switch plan.algorithm {
+        try run(plan.algorithm, g, x, w, b, y)
+        return output
+    }
+
+    /// Enqueues the convolution `g` of `x` and `w` (and `b`) into `y` with `algorithm`.
+    func run(_ algorithm: ConvolutionAlgorithm, _ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        switch algorithm {
         case .direct: try runDirect(g, x, w, b, y)
         case .im2colGEMM: try runGEMM(g, x, w, b, y)
         case .winograd: try runWinograd(g, x, w, b, y)
         }
-        return output
     }
 
     private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {

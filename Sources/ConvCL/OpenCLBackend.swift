@@ -22,7 +22,9 @@ public final class OpenCLBackend: Backend {
     private let cache: ProgramCache
     /// Built programs by cache key, and their kernels by program key and kernel name.
     private let compiled = Mutex<(programs: [String: CLProgram], kernels: [String: CLKernel])>(([:], [:]))
-    private let counters = Mutex(Statistics())
+    let counters = Mutex(Statistics())
+    /// Algorithms chosen by find mode, per shape (see `ConvolutionOptions.find`).
+    let tuning: TuningTable
     /// Scratch buffers the convolution algorithms share, grown on demand (see `withWorkspace`).
     private let workspace = Mutex<[CLBuffer]>([])
     /// Buffers of released tensors and scratch, by size in bytes, for `allocate` to reuse.
@@ -46,6 +48,8 @@ public final class OpenCLBackend: Backend {
         public var kernelLaunches = 0
         /// Device buffers created (`clCreateBuffer`); a buffer reused from the pool is not counted.
         public var bufferAllocations = 0
+        /// Algorithms timed by find mode (one per candidate and new shape).
+        public var convolutionTimings = 0
     }
 
     /// How convolutions are run.
@@ -53,12 +57,19 @@ public final class OpenCLBackend: Backend {
         /// The most device memory an algorithm may use besides the operands and the result; an
         /// algorithm that needs more is not chosen. Default 256 MiB.
         public var workspaceLimit: Int
-        /// Always use this algorithm (it must fit the workspace limit); nil lets the backend choose.
+        /// Always use this algorithm (it must fit the workspace limit and compute the shape); nil
+        /// lets the backend choose.
         public var algorithm: ConvolutionAlgorithm?
+        /// Find mode (as cuDNN's and MIOpen's find): the first time a convolution shape is seen,
+        /// time every algorithm that computes it within the workspace limit and use the fastest.
+        /// Winners are stored per device in `tuning-<device>.json` in the cache directory, so later
+        /// processes reuse them without timing. Off by default: the heuristic chooses.
+        public var find: Bool
 
-        public init(workspaceLimit: Int = 256 << 20, algorithm: ConvolutionAlgorithm? = nil) {
+        public init(workspaceLimit: Int = 256 << 20, algorithm: ConvolutionAlgorithm? = nil, find: Bool = false) {
             self.workspaceLimit = workspaceLimit
             self.algorithm = algorithm
+            self.find = find
         }
     }
 
@@ -93,6 +104,7 @@ public final class OpenCLBackend: Backend {
         case .directory(let url): self.cache = ProgramCache(directory: url)
         case .disabled: self.cache = ProgramCache(directory: nil)
         }
+        tuning = TuningTable(directory: self.cache.directory, device: info)
     }
 
     /// What the backend has done so far.

@@ -79,4 +79,46 @@ struct AlgorithmTests {
             try expectClose(actual, expected, "tile \(m)x\(n), weight \(shapes.1); seed \(random.seed)")
         }
     }
+
+    @Test("find mode times the algorithms once per shape and device; a second process reads the tuning file", .needsOpenCL)
+    func findMode() throws {
+        let cache = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let options = OpenCLBackend.ConvolutionOptions(find: true)
+        let first = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options)
+        let shape = (input: [2, 8, 13, 11], weight: [6, 8, 3, 3])
+        let descriptor = Conv2DDescriptor(padding: .sameUpper, activation: .relu)
+        let found = try first.plan(input: shape.input, weight: shape.weight, bias: [6], descriptor: descriptor)
+        #expect(found.reason.hasPrefix("fastest by timing: direct"), "\(found.reason)")
+        #expect(found.reason.contains("im2col-gemm") && found.reason.contains("winograd"), "every algorithm is timed: \(found.reason)")
+        #expect(first.statistics.convolutionTimings == 3)
+
+        // The same shape again: no timing, the stored winner, and the convolution is right.
+        let again = try first.plan(input: shape.input, weight: shape.weight, bias: [6], descriptor: descriptor)
+        #expect(again.algorithm == found.algorithm && first.statistics.convolutionTimings == 3)
+        var random = TestRandom()
+        let x = random.floats(2 * 8 * 13 * 11), w = random.floats(6 * 72), b = random.floats(6)
+        let reference = ReferenceBackend()
+        let expected = try reference.conv2d(
+            try reference.tensor(shape: shape.input, values: x), weight: try reference.tensor(shape: shape.weight, values: w),
+            bias: try reference.tensor(shape: [6], values: b), descriptor: descriptor)
+        let actual = try first.conv2d(
+            try first.tensor(shape: shape.input, values: x), weight: try first.tensor(shape: shape.weight, values: w),
+            bias: try first.tensor(shape: [6], values: b), descriptor: descriptor)
+        try expectClose(actual, expected, "find mode chose \(found.algorithm); seed \(random.seed)")
+
+        // A new backend on the same cache (as a later process would be) reads the winner from the file.
+        let files = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasPrefix("tuning-") }
+        #expect(files.count == 1, "\(files)")
+        let second = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options)
+        let loaded = try second.plan(input: shape.input, weight: shape.weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(loaded.algorithm == found.algorithm && loaded.reason.contains("found earlier by timing"), "\(loaded.reason)")
+        #expect(second.statistics.convolutionTimings == 0)
+
+        // A corrupt tuning file is ignored: the shape is timed again, nothing crashes.
+        try Data("{ not json".utf8).write(to: cache.appendingPathComponent(files[0]))
+        let third = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options)
+        _ = try third.plan(input: shape.input, weight: shape.weight, bias: nil, descriptor: descriptor)
+        #expect(third.statistics.convolutionTimings == 3)
+    }
 }
