@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The algorithms that find mode chose by timing, per device: kept in memory and in
 /// `tuning-<device>.json` in the cache directory, so that later processes reuse them.
@@ -10,12 +9,12 @@ import Synchronization
 final class TuningTable: Sendable {
     /// The tuning file, or nil when caching is off (the table then lives in memory only).
     let file: URL?
-    private let entries: Mutex<[String: String]>
+    private let entries: Locked<[String: String]>
 
     init(directory: URL?, device: DeviceInfo) {
         let identity = "\(device.name)|\(device.vendor)|\(device.driverVersion)|\(device.platformName)"
         file = directory?.appendingPathComponent("tuning-\(SHA256.hex(Array(identity.utf8)).prefix(16)).json")
-        entries = Mutex(Self.read(file))
+        entries = Locked(Self.read(file))
     }
 
     /// The algorithm stored for `key`, if any.

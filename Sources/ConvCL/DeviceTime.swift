@@ -1,10 +1,9 @@
-import Synchronization
 
 /// Collects the events of the kernels enqueued while it is current.
 final class EventRecorder: Sendable {
     @TaskLocal static var current: EventRecorder?
 
-    private let events = Mutex<[CLEvent]>([])
+    private let events = Locked<[CLEvent]>([])
 
     func record(_ event: CLEvent) { events.withLock { $0.append(event) } }
 

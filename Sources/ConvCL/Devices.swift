@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Which device to use: the forms `CONVCL_DEVICE` accepts.
 public enum DeviceSelector: Sendable, Hashable, CustomStringConvertible {
@@ -102,7 +101,7 @@ public struct BackendSelection: Sendable {
     public let isFallback: Bool
 }
 
-private let fallbackLogged = Mutex(false)
+private let fallbackLogged = Locked(false)
 
 /// Chooses the backend to run on.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Runs ConvCL's operations as OpenCL kernels on one device.
 ///
@@ -21,14 +20,14 @@ public final class OpenCLBackend: Backend {
     let queue: CLCommandQueue
     private let cache: ProgramCache
     /// Built programs by cache key, and their kernels by program key and kernel name.
-    private let compiled = Mutex<(programs: [String: CLProgram], kernels: [String: CLKernel])>(([:], [:]))
-    let counters = Mutex(Statistics())
+    private let compiled = Locked<(programs: [String: CLProgram], kernels: [String: CLKernel])>(([:], [:]))
+    let counters = Locked(Statistics())
     /// Algorithms chosen by find mode, per shape (see `ConvolutionOptions.find`).
     let tuning: TuningTable
     /// Scratch buffers the convolution algorithms share, grown on demand (see `withWorkspace`).
-    private let workspace = Mutex<[CLBuffer]>([])
+    private let workspace = Locked<[CLBuffer]>([])
     /// Buffers of released tensors and scratch, by size in bytes, for `allocate` to reuse.
-    private let pool = Mutex<(buffers: [Int: [CLBuffer]], bytes: Int)>(([:], 0))
+    private let pool = Locked<(buffers: [Int: [CLBuffer]], bytes: Int)>(([:], 0))
     /// The most bytes the pool keeps; a buffer released beyond it is freed.
     static let poolLimitBytes = 256 << 20
 
