@@ -4,11 +4,17 @@
 // flip = 1 reads the kernel back to front (true convolution); activation: 0 none, 1 ReLU,
 // 2 leaky ReLU with `slope`.
 //
-// Work-item (segment, oh, n·K + k) computes outputs [16·segment, 16·segment + 16) of one output
-// row as a float16: for each channel and tap, the 16 inputs under it (zeros in the padding) times
-// one weight. The last segment of a row shifts left to stay whole when the row has 16 outputs or
+// Work-item (segment, oh, n·blocks + block) computes outputs [16·segment, 16·segment + 16) of one
+// output row for FILTERS filters of one group (a build define), as FILTERS float16 accumulators:
+// for each channel and tap, the 16 inputs under it (zeros in the padding) are read once and
+// multiplied by each filter's weight. A group's last block may hold fewer filters: the missing
+// ones repeat its last filter and are not stored. The last segment of a row shifts left to stay whole when the row has 16 outputs or
 // more, and stores only its own outputs; a shorter row computes 16 lanes and stores those inside.
-// Global size: (ceil(OW / 16), OH, N·K).
+// Global size: (ceil(OW / 16), OH, N · groups · ceil((K / groups) / FILTERS)).
+
+#ifndef FILTERS
+#define FILTERS 1
+#endif
 
 // The 16 inputs under tap column `iw0` of a row: row[iw0], row[iw0 + strideW], …, zero outside.
 inline float16 input_row(__global const float* row, const int iw0, const int strideW, const int W)
@@ -19,6 +25,24 @@ inline float16 input_row(__global const float* row, const int iw0, const int str
         values[j] = iw >= 0 && iw < W ? row[iw] : 0.0f;
     }
     return vload16(0, values);
+}
+
+// Adds the bias, applies the activation (0 none, 1 ReLU, 2 leaky ReLU; NaN stays NaN) and stores
+// the outputs [first, first + 16) ∩ [0, OW) of `sum`, whose lane j is output start + j.
+inline void store_row(
+    __global float* row, float16 sum, const float bias, const int activation, const float slope,
+    const int first, const int start, const int OW)
+{
+    sum += bias;
+    if (activation == 1) sum = select(sum, (float16)(0.0f), isless(sum, (float16)(0.0f)));
+    else if (activation == 2) sum = select(sum * slope, sum, isgreater(sum, (float16)(0.0f)));
+    if (start == first && first + 16 <= OW) {
+        vstore16(sum, 0, row + first);
+    } else {
+        float values[16];
+        vstore16(sum, 0, values);
+        for (int j = first - start; j < 16 && start + j < OW; ++j) row[start + j] = values[j];
+    }
 }
 
 __kernel void conv2d_direct(
@@ -34,21 +58,31 @@ __kernel void conv2d_direct(
 {
     const int first = get_global_id(0) * 16;
     const int oh = get_global_id(1);
-    const int nk = get_global_id(2);
-    if (first >= OW || oh >= OH || nk >= N * K) return;
-    const int n = nk / K;
-    const int k = nk % K;
+    const int filtersPerGroup = K / groups;
+    const int blocksPerGroup = (filtersPerGroup + FILTERS - 1) / FILTERS;
+    const int blocks = groups * blocksPerGroup;
+    const int nb = get_global_id(2);
+    if (first >= OW || oh >= OH || nb >= N * blocks) return;
+    const int n = nb / blocks;
+    const int group = (nb % blocks) / blocksPerGroup;
+    const int k0 = group * filtersPerGroup + (nb % blocksPerGroup) * FILTERS;
+    const int filters = min(FILTERS, (group + 1) * filtersPerGroup - k0);
     const int channelsPerGroup = C / groups;
-    const int firstChannel = (k / (K / groups)) * channelsPerGroup;
+    const int firstChannel = group * channelsPerGroup;
     const int start = OW >= 16 ? min(first, OW - 16) : 0;
 
     // Where every window of the 16 outputs lies inside the row, inputs are read without checks.
     const int iw0 = start * strideW - padLeft;
     const bool inside = iw0 >= 0 && iw0 + 15 * strideW + (S - 1) * dilationW < W;
-    float16 sum = (float16)(0.0f);
+    float16 sum[FILTERS];
+#pragma unroll
+    for (int f = 0; f < FILTERS; ++f) sum[f] = (float16)(0.0f);
+    // Each filter's weights for the group's channels; missing filters repeat the last one.
+    const size_t filterSize = (size_t)channelsPerGroup * R * S;
+    __global const float* taps = weight + (size_t)k0 * filterSize;
+    const int lastFilter = filters - 1;
     for (int c = 0; c < channelsPerGroup; ++c) {
         __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
-        __global const float* taps = weight + (size_t)(k * channelsPerGroup + c) * R * S;
         for (int r = 0; r < R; ++r) {
             const int ih = oh * strideH - padTop + r * dilationH;
             if (ih < 0 || ih >= H) continue;  // the same padding row for all 16 outputs
@@ -58,20 +92,15 @@ __kernel void conv2d_direct(
                 const int ws = flip ? S - 1 - s : s;
                 const float16 inputs = inside && strideW == 1 ? vload16(0, row + iw0 + s * dilationW)
                     : input_row(row, iw0 + s * dilationW, strideW, W);
-                sum = fma(inputs, (float16)(taps[wr * S + ws]), sum);
+                __global const float* tap = taps + (c * R + wr) * S + ws;
+#pragma unroll
+                for (int f = 0; f < FILTERS; ++f) sum[f] = fma(inputs, (float16)(tap[min(f, lastFilter) * filterSize]), sum[f]);
             }
         }
     }
-    if (bias) sum += bias[k];
-    if (activation == 1) sum = select(sum, (float16)(0.0f), isless(sum, (float16)(0.0f)));  // NaN stays NaN
-    else if (activation == 2) sum = select(sum * slope, sum, isgreater(sum, (float16)(0.0f)));
 
-    __global float* row = output + ((size_t)nk * OH + oh) * OW;
-    if (start == first && first + 16 <= OW) {
-        vstore16(sum, 0, row + first);
-    } else {
-        float values[16];
-        vstore16(sum, 0, values);
-        for (int j = first - start; j < 16 && start + j < OW; ++j) row[start + j] = values[j];
+    for (int f = 0; f < filters; ++f) {
+        store_row(output + (((size_t)n * K + k0 + f) * OH + oh) * OW, sum[f], bias ? bias[k0 + f] : 0.0f,
+                  activation, slope, first, start, OW);
     }
 }

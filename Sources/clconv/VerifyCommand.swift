@@ -20,16 +20,17 @@ struct VerifyCommand: ParsableCommand {
         var random = SeededGenerator(seed: seed)
         print("device: \(backend.name); reference: \(reference.name); seed \(seed)")
 
-        // Odd sizes, so no dimension is a multiple of a tile: 7 and 13 filters leave a tail of the
-        // GEMM's 6-filter panels, and no count of output positions is a multiple of 16.
+        // Odd sizes, so no dimension is a multiple of a tile: 7 and 21 filters leave a tail of the
+        // GEMM's filter panels and of the direct kernel's blocks of 4, 8 or 16 filters, and no
+        // count of output positions is a multiple of 16.
         let image = ([3, 5, 23, 29], random.floats(3 * 5 * 23 * 29))
         let pixel = ([2, 5, 1, 1], random.floats(2 * 5))
         let audio = ([2, 3, 301], random.floats(2 * 3 * 301))
         let weights2D = ([7, 5, 3, 3], random.floats(7 * 5 * 9))
-        let pointwise = ([13, 5, 1, 1], random.floats(13 * 5))
+        let pointwise = ([21, 5, 1, 1], random.floats(21 * 5))
         let weights1D = ([4, 3, 33], random.floats(4 * 3 * 33))
         let bias7 = ([7], random.floats(7))
-        let bias13 = ([13], random.floats(13))
+        let bias21 = ([21], random.floats(21))
         let bias4 = ([4], random.floats(4))
         let depthwise = ([10, 1, 3, 3], random.floats(10 * 9))
 
@@ -46,7 +47,7 @@ struct VerifyCommand: ParsableCommand {
             ("conv2d depthwise", [image, depthwise], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
             }),
-            ("conv2d 1x1 kernel", [image, pointwise, bias13], false, { b, t in
+            ("conv2d 1x1 kernel", [image, pointwise, bias21], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(activation: .leakyReLU(slope: 0.1))).values()
             }),
             ("conv2d 1x1 input", [pixel, weights2D, bias7], false, { b, t in
