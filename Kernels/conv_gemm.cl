@@ -7,10 +7,11 @@
 // pack_weights writes the group's filters A[Kg][CRS] (flipped for true convolution) in panels of
 // TILE_M filters the same way: panel i holds, for each row, TILE_M consecutive filters' taps.
 // gemm computes out[Kg][P] = A · B: work-item (i, j) keeps a TILE_M × TILE_N tile of accumulators
-// (TILE_M vectors of TILE_N floats), broadcasting each filter's tap against a vector of columns.
-// The work-items of a work-group share one column panel (dimension 0 runs over filter panels), so
-// the panel is read from memory once and reused from cache. Tails are zero padding, so only the
-// stores are guarded; the bias and the activation are applied at the store.
+// (TILE_M rows of TILE_N / WIDTH vectors), broadcasting each filter's tap against the vectors of
+// columns. A work-group covers every filter panel of a few column panels (dimension 0 runs over
+// filter panels), so those panels are read from memory once and reused from cache. Tails are zero
+// padding, so only the stores are guarded; the bias and the activation are applied at the store.
+// Dimension 2 runs over a batch of independent GEMMs (Winograd's 16) at given strides.
 
 #ifndef TILE_M
 #define TILE_M 6
