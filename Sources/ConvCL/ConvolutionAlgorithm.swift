@@ -30,11 +30,11 @@ struct GEMMTile: Sendable, Hashable {
     let m: Int
     let n: Int
 
-    /// The tile for a device: 16 positions per vector everywhere, and as many filters as keep the
-    /// accumulators in registers. With AVX-512's 32 vector registers (a preferred float width of
-    /// 16) 12 filters ran fastest on PoCL; with AVX2's 16 registers, 6 (see docs/performance.md).
-    init(for device: DeviceInfo) {
-        self.init(m: device.preferredFloatVectorWidth >= 16 ? 12 : 6, n: device.preferredFloatVectorWidth >= 16 ? 32 : 16)
+    /// The tile for a device with SIMD width `vectorWidth` (floats): as many filters and positions
+    /// as keep the accumulators in registers. With AVX-512 (width 16, 32 vector registers) 12 × 32
+    /// ran fastest on PoCL; with AVX2 (width 8, 16 registers), 6 × 16 (see docs/performance.md).
+    init(vectorWidth: Int) {
+        self.init(m: vectorWidth >= 16 ? 12 : 6, n: vectorWidth >= 16 ? 32 : 16)
     }
 
     init(m: Int, n: Int) {

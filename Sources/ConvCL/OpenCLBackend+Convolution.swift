@@ -82,7 +82,7 @@ extension OpenCLBackend {
         // Filters per work-item: each input vector read serves all of them. 16 accumulators of
         // float16 fill half of AVX-512's registers (4, 8 and 16 gave resnet3x3 74, 104 and 177
         // GFLOP/s); with narrower vectors, 8. (32 crashed inside PoCL's work-group code.)
-        let most = device.preferredFloatVectorWidth >= 16 ? 16 : 8
+        let most = vectorWidth >= 16 ? 16 : 8
         let perWorkItem = [most, 8, 4, 1].first { $0 <= g.outputChannelsPerGroup } ?? 1
         let blocks = g.groups * ((g.outputChannelsPerGroup + perWorkItem - 1) / perWorkItem)
         try launch(

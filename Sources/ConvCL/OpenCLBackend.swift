@@ -14,6 +14,9 @@ public final class OpenCLBackend: Backend {
 
     /// How convolutions are run: the workspace limit and a forced algorithm, if any.
     public let convolution: ConvolutionOptions
+    /// The SIMD width (floats) the kernels' tile sizes are chosen for: the device's preferred float
+    /// vector width, or `CONVCL_VECTOR_WIDTH`.
+    let vectorWidth: Int
     /// The GEMM kernel's register tile for this device.
     let gemmTile: GEMMTile
     let context: CLContext
@@ -95,7 +98,8 @@ public final class OpenCLBackend: Backend {
     init(device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions, gemmTile: GEMMTile? = nil) throws {
         self.device = info
         self.convolution = convolution
-        self.gemmTile = gemmTile ?? GEMMTile(for: info)
+        vectorWidth = try Self.vectorWidth(for: info)
+        self.gemmTile = gemmTile ?? GEMMTile(vectorWidth: vectorWidth)
         context = try CLContext(device: device)
         queue = try CLCommandQueue(context: context)
         switch cache {
@@ -104,6 +108,17 @@ public final class OpenCLBackend: Backend {
         case .disabled: self.cache = ProgramCache(directory: nil)
         }
         tuning = TuningTable(directory: self.cache.directory, device: info)
+    }
+
+    /// `CONVCL_VECTOR_WIDTH` if set (so that a simulator can run the tile sizes of a wider
+    /// device: `ci/kernel-check.sh` runs oclgrind with 16), else the device's preferred width.
+    static func vectorWidth(for device: DeviceInfo, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        guard let text = environment["CONVCL_VECTOR_WIDTH"], !text.isEmpty else { return device.preferredFloatVectorWidth }
+        guard let width = Int(text), [1, 2, 4, 8, 16].contains(width) else {
+            throw ConvCLError.invalidArgument(
+                operation: "OpenCLBackend", argument: "CONVCL_VECTOR_WIDTH", reason: "expected 1, 2, 4, 8 or 16, got \"\(text)\"")
+        }
+        return width
     }
 
     /// What the backend has done so far.

@@ -121,4 +121,21 @@ struct AlgorithmTests {
         _ = try third.plan(input: shape.input, weight: shape.weight, bias: nil, descriptor: descriptor)
         #expect(third.statistics.convolutionTimings == 3)
     }
+
+    @Test("CONVCL_VECTOR_WIDTH overrides the width the tiles are chosen for; a bad value is an error", .needsOpenCL)
+    func vectorWidthOverride() throws {
+        let info = try openCLBackend().device
+        #expect(try OpenCLBackend.vectorWidth(for: info, environment: [:]) == info.preferredFloatVectorWidth)
+        #expect(try OpenCLBackend.vectorWidth(for: info, environment: ["CONVCL_VECTOR_WIDTH": ""]) == info.preferredFloatVectorWidth)
+        #expect(try OpenCLBackend.vectorWidth(for: info, environment: ["CONVCL_VECTOR_WIDTH": "16"]) == 16)
+        #expect(GEMMTile(vectorWidth: 16) == GEMMTile(m: 12, n: 32) && GEMMTile(vectorWidth: 8) == GEMMTile(m: 6, n: 16))
+        for bad in ["0", "3", "wide", "-16"] {
+            #expect {
+                try OpenCLBackend.vectorWidth(for: info, environment: ["CONVCL_VECTOR_WIDTH": bad])
+            } throws: { error in
+                guard case ConvCLError.invalidArgument(_, "CONVCL_VECTOR_WIDTH", let reason) = error else { return false }
+                return reason.contains("\"\(bad)\"")
+            }
+        }
+    }
 }
