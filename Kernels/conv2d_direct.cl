@@ -8,8 +8,9 @@
 // output row for FILTERS filters of one group (a build define), as FILTERS float16 accumulators:
 // for each channel and tap, the 16 inputs under it (zeros in the padding) are read once and
 // multiplied by each filter's weight. A group's last block may hold fewer filters: the missing
-// ones repeat its last filter and are not stored. The last segment of a row shifts left to stay whole when the row has 16 outputs or
-// more, and stores only its own outputs; a shorter row computes 16 lanes and stores those inside.
+// ones repeat its last filter and are not stored. The last segment of a row shifts left to stay
+// whole when the row has 16 outputs or more, and stores only its own outputs; a shorter row
+// computes 16 lanes and stores those inside.
 // Global size: (ceil(OW / 16), OH, N · groups · ceil((K / groups) / FILTERS)).
 
 #ifndef FILTERS

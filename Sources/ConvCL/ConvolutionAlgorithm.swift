@@ -58,6 +58,9 @@ struct GEMMTile: Sendable, Hashable {
         return Self.roundUp(columns, group / gcd(group, alignment) * alignment)
     }
 
+    /// The build options that give a kernel this tile.
+    var options: String { "-DTILE_M=\(m) -DTILE_N=\(n)" }
+
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 }
 
@@ -71,6 +74,11 @@ extension ConvolutionGeometry {
     var winogradApplies: Bool {
         kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1
             && dilationHeight == 1 && dilationWidth == 1 && groups == 1
+    }
+
+    /// Whether `algorithm` can compute this convolution (only Winograd is restricted).
+    func computes(with algorithm: ConvolutionAlgorithm) -> Bool {
+        algorithm != .winograd || winogradApplies
     }
 
     /// Winograd's 2×2 output tiles: rows, columns padded to a multiple of 16 (a work-item of the

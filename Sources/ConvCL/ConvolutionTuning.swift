@@ -62,16 +62,15 @@ extension OpenCLBackend {
     func findPlan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
         let limit = convolution.workspaceLimit
         let key = g.tuningKey
-        if let stored = tuning.algorithm(for: key), g.workspaceBytes(stored, tile: gemmTile) <= limit,
-            stored != .winograd || g.winogradApplies
-        {
+        func fits(_ algorithm: ConvolutionAlgorithm) -> Bool {
+            g.computes(with: algorithm) && g.workspaceBytes(algorithm, tile: gemmTile) <= limit
+        }
+        if let stored = tuning.algorithm(for: key), fits(stored) {
             return ConvolutionPlan(
                 algorithm: stored, workspaceBytes: g.workspaceBytes(stored, tile: gemmTile),
                 reason: "found earlier by timing (tuning table \(tuning.file?.path ?? "in memory"))")
         }
-        let candidates = ConvolutionAlgorithm.allCases.filter {
-            ($0 != .winograd || g.winogradApplies) && g.workspaceBytes($0, tile: gemmTile) <= limit
-        }
+        let candidates = ConvolutionAlgorithm.allCases.filter(fits)
         var random = SeededGenerator(seed: 1)
         let x = try tensor(shape: [g.batch, g.inputChannels, g.inputHeight, g.inputWidth], values: random.floats(
             g.batch * g.inputChannels * g.inputHeight * g.inputWidth))
@@ -79,13 +78,14 @@ extension OpenCLBackend {
             g.outputChannels * g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth))
         let b = try tensor(shape: [g.outputChannels], values: random.floats(g.outputChannels))
         let (_, y) = try output(shape: g.outputShape, operation: "conv2d")
-        let operands = try (buffer(of: x, "conv2d", "input"), buffer(of: w, "conv2d", "weight"), buffer(of: b, "conv2d", "bias"))
+        let input = try buffer(of: x, "conv2d", "input"), weight = try buffer(of: w, "conv2d", "weight")
+        let bias = g.hasBias ? try buffer(of: b, "conv2d", "bias") : nil
         var timings: [(algorithm: ConvolutionAlgorithm, seconds: Double)] = []
         for algorithm in candidates {
-            try run(algorithm, g, operands.0, operands.1, g.hasBias ? operands.2 : nil, y)  // builds its programs
+            try run(algorithm, g, input, weight, bias, y)  // builds its programs
             var best = Double.infinity
             for _ in 0..<3 {
-                let (_, seconds) = try measureDeviceTime { try run(algorithm, g, operands.0, operands.1, g.hasBias ? operands.2 : nil, y) }
+                let (_, seconds) = try measureDeviceTime { try run(algorithm, g, input, weight, bias, y) }
                 best = min(best, seconds)
             }
             counters.withLock { $0.convolutionTimings += 1 }

@@ -1,4 +1,3 @@
-
 /// Collects the events of the kernels enqueued while it is current.
 final class EventRecorder: Sendable {
     @TaskLocal static var current: EventRecorder?

@@ -9,7 +9,7 @@ import Darwin
 /// Not `Synchronization.Mutex`: on Linux its contended path waits on a futex inside the
 /// uninstrumented runtime, so ThreadSanitizer misses the hand-over and reports races that are not
 /// there (reproduced with eight threads incrementing a dictionary under Swift 6.3.1). TSan
-/// intercepts pthread mutexes, so with this lock `ci/race-check.sh` reports only real races.
+/// intercepts pthread mutexes, so with this lock `ci/sanitize.sh thread` reports only real races.
 final class Locked<Value>: @unchecked Sendable {
     // Safe to share: `value` is only touched with `mutex` held.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>

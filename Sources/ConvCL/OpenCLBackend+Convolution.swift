@@ -15,7 +15,7 @@ extension OpenCLBackend {
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
         let limit = convolution.workspaceLimit
         if let forced = convolution.algorithm {
-            guard forced != .winograd || g.winogradApplies else {
+            guard g.computes(with: forced) else {
                 throw ConvCLError.invalidArgument(
                     operation: "conv2d", argument: "algorithm",
                     reason: "winograd computes 3×3 convolutions with stride 1, dilation 1 and one group; this one has kernel "
@@ -97,15 +97,11 @@ extension OpenCLBackend {
         let tile = gemmTile
         let paddedColumns = tile.paddedColumns(columns, filters: g.outputChannelsPerGroup)
         let paddedFilters = tile.paddedFilters(g.outputChannelsPerGroup)
-        let filterPanels = paddedFilters / tile.m
-        let groupSize = [filterPanels, tile.columnPanelsPerGroup(filterPanels: filterPanels)]
-        let options = "-DTILE_M=\(tile.m) -DTILE_N=\(tile.n)"
-        let (activation, slope) = activationArguments(g.activation)
         try withWorkspace(floats: [rows * paddedColumns, rows * paddedFilters], operation: "conv2d") { scratch in
             let (patches, packed) = (scratch[0], scratch[1])
             for group in 0..<g.groups {
                 try launch(
-                    source: "conv_gemm", kernel: "im2col", options: options,
+                    source: "conv_gemm", kernel: "im2col", options: tile.options,
                     arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
                         g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
                         g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
@@ -113,23 +109,45 @@ extension OpenCLBackend {
                     ], "conv2d")),
                     globalSize: [rows, paddedColumns / tile.n])
                 try launch(
-                    source: "conv_gemm", kernel: "pack_weights", options: options,
+                    source: "conv_gemm", kernel: "pack_weights", options: tile.options,
                     arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
                         g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group,
                         g.flipped ? 1 : 0,
                     ], "conv2d")),
                     globalSize: [paddedFilters, rows])
-                try launch(
-                    source: "conv_gemm", kernel: "gemm", options: options,
-                    arguments: [.buffer(packed), .buffer(patches), .buffer(b), .buffer(y)] + (try int32Arguments([
-                        rows, g.outputChannelsPerGroup, columns, g.outputChannels, g.outputHeight * g.outputWidth, group,
-                    ], "conv2d")) + [.int32(activation), .float(slope), .int32(0), .int32(0), .int32(0)],
-                    // A work-group covers every filter panel of its column panels, which stay in cache
-                    // (when the device allows a group that large; otherwise the driver chooses).
-                    globalSize: [filterPanels, paddedColumns / tile.n],
-                    localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
+                try enqueueGEMM(
+                    filterPanels: packed, columnPanels: patches, bias: b, output: y,
+                    depth: rows, filters: g.outputChannelsPerGroup, columns: columns, paddedColumns: paddedColumns,
+                    outputChannels: g.outputChannels, spatial: g.outputHeight * g.outputWidth, group: group,
+                    activation: g.activation)
             }
         }
+    }
+
+    /// Enqueues the GEMM kernel: output = A · B for `filters` rows of A (packed in filter panels)
+    /// and `columns` columns of B (packed in column panels, `paddedColumns` of them with padding),
+    /// each a dot product over `depth`. Outputs go to channel `group · filters + m` of an NCHW
+    /// tensor of `outputChannels` channels and `spatial` positions per image, with the bias and
+    /// the activation. `batch` runs that many independent products, `strides` floats apart in A,
+    /// B and the output.
+    private func enqueueGEMM(
+        filterPanels: CLBuffer, columnPanels: CLBuffer, bias: CLBuffer?, output: CLBuffer,
+        depth: Int, filters: Int, columns: Int, paddedColumns: Int, outputChannels: Int, spatial: Int, group: Int,
+        activation: Activation, batch: (count: Int, strides: [Int]) = (1, [0, 0, 0])
+    ) throws {
+        let tile = gemmTile
+        let panels = tile.paddedFilters(filters) / tile.m
+        // A work-group covers every filter panel of its column panels, which stay in cache (when
+        // the device allows a group that large; otherwise the driver chooses).
+        let groupSize = [panels, tile.columnPanelsPerGroup(filterPanels: panels), 1]
+        let (kind, slope) = activationArguments(activation)
+        try launch(
+            source: "conv_gemm", kernel: "gemm", options: tile.options,
+            arguments: [.buffer(filterPanels), .buffer(columnPanels), .buffer(bias), .buffer(output)]
+                + (try int32Arguments([depth, filters, columns, outputChannels, spatial, group], "conv2d"))
+                + [.int32(kind), .float(slope)] + (try int32Arguments(batch.strides, "conv2d")),
+            globalSize: [panels, paddedColumns / tile.n, batch.count],
+            localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
     }
 
     private func runWinograd(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
@@ -139,9 +157,6 @@ extension OpenCLBackend {
         // Whole GEMM work-groups, and a multiple of 16 for the transforms' 16 tiles per work-item.
         let paddedTiles = tile.paddedColumns(tiles, filters: filters, alignment: 16)
         let paddedFilters = tile.paddedFilters(filters)
-        let filterPanels = paddedFilters / tile.m
-        let groupSize = [filterPanels, tile.columnPanelsPerGroup(filterPanels: filterPanels), 1]
-        let options = "-DTILE_M=\(tile.m) -DTILE_N=\(tile.n)"
         let (activation, slope) = activationArguments(g.activation)
         let sizes = { (values: [Int]) in try int32Arguments(values, "conv2d") }
         try withWorkspace(
@@ -149,25 +164,23 @@ extension OpenCLBackend {
         ) { scratch in
             let (transformedInput, transformedFilters, products) = (scratch[0], scratch[1], scratch[2])
             try launch(
-                source: "conv_winograd", kernel: "transform_filters", options: options,
+                source: "conv_winograd", kernel: "transform_filters", options: tile.options,
                 arguments: [.buffer(w), .buffer(transformedFilters)] + (try sizes([filters, channels, paddedFilters, g.flipped ? 1 : 0])),
                 globalSize: [paddedFilters, channels])
             try launch(
-                source: "conv_winograd", kernel: "transform_input", options: options,
+                source: "conv_winograd", kernel: "transform_input", options: tile.options,
                 arguments: [.buffer(x), .buffer(transformedInput)] + (try sizes([
                     channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, tilesH, tilesWpad, tiles, paddedTiles,
                 ])),
                 globalSize: [paddedTiles / 16, channels])
             // The 16 GEMMs: products[ξ] (filters × tiles) = filters[ξ] · input[ξ], no bias or activation.
+            try enqueueGEMM(
+                filterPanels: transformedFilters, columnPanels: transformedInput, bias: nil, output: products,
+                depth: channels, filters: filters, columns: tiles, paddedColumns: paddedTiles,
+                outputChannels: filters, spatial: tiles, group: 0, activation: .none,
+                batch: (16, [channels * paddedFilters, channels * paddedTiles, filters * tiles]))
             try launch(
-                source: "conv_gemm", kernel: "gemm", options: options,
-                arguments: [.buffer(transformedFilters), .buffer(transformedInput), .buffer(nil), .buffer(products)]
-                    + (try sizes([channels, filters, tiles, filters, tiles, 0])) + [.int32(0), .float(0)]
-                    + (try sizes([channels * paddedFilters, channels * paddedTiles, filters * tiles])),
-                globalSize: [filterPanels, paddedTiles / tile.n, 16],
-                localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
-            try launch(
-                source: "conv_winograd", kernel: "transform_output", options: options,
+                source: "conv_winograd", kernel: "transform_output", options: tile.options,
                 arguments: [.buffer(products), .buffer(b), .buffer(y)] + (try sizes([
                     filters, g.outputHeight, g.outputWidth, tilesH, tilesWpad, tiles,
                 ])) + [.int32(activation), .float(slope)],

@@ -71,8 +71,7 @@ struct VerifyCommand: ParsableCommand {
         } else {
             runs = convolutions.map { ($0.name, $0, backend) }
         }
-        var checks: [Check] = []
-        checks += [
+        var checks: [Check] = [
             ("maxpool2d", [image], true, { b, t in
                 let (values, indices) = try b.maxPoolWithIndices(t[0], descriptor: .init(kernel: [3, 3], stride: [2, 2], padding: .explicit([1, 1, 1, 1]), ceilMode: true))
                 return try values.values() + indices.values().map(Float.init)
