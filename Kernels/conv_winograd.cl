@@ -1,18 +1,24 @@
-// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1, dilation 1 and one group:
-// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for each 2×2 output tile, with d the 4×4 input patch under it.
-// The elementwise product, summed over input channels, is 16 GEMMs (one per position ξ of the
-// 4×4 transformed tile), which the GEMM kernel of conv_gemm.cl runs as a batch:
+// Winograd F(4×4, 3×3) for 3×3 convolutions with stride 1, dilation 1 and one group:
+// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A for each 4×4 output tile, with d the 6×6 input patch under it.
+// The elementwise product, summed over input channels, is 36 GEMMs (one per position ξ of the
+// 6×6 transformed tile), which the GEMM kernel of conv_gemm.cl runs as a batch:
 //   M[ξ][k][t] = Σ_c U[ξ][k][c] · V[ξ][c][t]
 // transform_filters writes U in the GEMM's filter panels (TILE_M filters per panel) and
 // transform_input writes V in its column panels (TILE_N tiles per panel), one batch entry per ξ;
 // transform_output reads M and writes the output with the bias and the activation.
-// Tiles t run over (n, tile row, tile column); tiles of the padding past the last column panel
-// and filters past the last filter are zeros.
+// A work-item of the input and output transforms takes 16 tiles, one per lane of a float16:
+// 16 / ROWS consecutive tiles of each of ROWS consecutive tile rows (ROWS = 1, 2 or 4, a build
+// define: narrow images take several rows). Work-item g covers tiles t = 16g … 16g + 15, and g
+// runs over (n, group of ROWS tile rows, block of 16 / ROWS tile columns). Tiles past the last
+// row or column are computed from whatever input lies there (or zeros) and never stored; tiles
+// of the padding past the last column panel and filters past the last filter are zeros.
 //
-//   Bᵀ = | 1  0 -1  0 |    G = | 1    0    0   |    Aᵀ = | 1  1  1  0 |
-//        | 0  1  1  0 |        | 1/2  1/2  1/2 |         | 0  1 -1 -1 |
-//        | 0 -1  1  0 |        | 1/2 -1/2  1/2 |
-//        | 0  1  0 -1 |        | 0    0    1   |
+//   Bᵀ = | 4  0 -5  0  1  0 |    G = |  1/4     0     0  |    Aᵀ = | 1  1  1  1  1  0 |
+//        | 0 -4 -4  1  1  0 |        | -1/6  -1/6  -1/6 |         | 0  1 -1  2 -2  0 |
+//        | 0  4 -4 -1  1  0 |        | -1/6   1/6  -1/6 |         | 0  1  1  4  4  0 |
+//        | 0 -2 -1  2  1  0 |        |  1/24  1/12  1/6 |         | 0  1 -1  8 -8  1 |
+//        | 0  2 -1 -2  1  0 |        |  1/24 -1/12  1/6 |
+//        | 0  4  0 -5  0  1 |        |  0     0     1   |
 
 #ifndef TILE_M
 #define TILE_M 6
@@ -20,46 +26,121 @@
 #ifndef TILE_N
 #define TILE_N 16
 #endif
+#ifndef ROWS
+#define ROWS 1
+#endif
+#define ROW_TILES (16 / ROWS)  // tiles of one row in a work-item
+#define SEGMENTS (4 / ROWS)    // float16s of 16 columns per row segment of 4 · ROW_TILES columns
 
-// The filters' transforms: work-item (k, c) writes U[ξ][k][c] for the 16 ξ.
+// x ↦ Bᵀx, G x and Aᵀx for one column (or row) of a tile, of float16s (lane: tile or filter).
+#define INPUT_TRANSFORM(x, y) do { \
+        const float16 x0 = (x)[0], x1 = (x)[1], x2 = (x)[2], x3 = (x)[3], x4 = (x)[4], x5 = (x)[5]; \
+        (y)[0] = 4.0f * x0 - 5.0f * x2 + x4; \
+        (y)[1] = x3 + x4 - 4.0f * (x1 + x2); \
+        (y)[2] = 4.0f * (x1 - x2) + x4 - x3; \
+        (y)[3] = 2.0f * (x3 - x1) + x4 - x2; \
+        (y)[4] = 2.0f * (x1 - x3) + x4 - x2; \
+        (y)[5] = 4.0f * x1 - 5.0f * x3 + x5; \
+    } while (0)
+#define FILTER_TRANSFORM(x, y) do { \
+        const float16 x0 = (x)[0], x1 = (x)[1], x2 = (x)[2]; \
+        (y)[0] = 0.25f * x0; \
+        (y)[1] = (x0 + x1 + x2) * (-1.0f / 6.0f); \
+        (y)[2] = (x0 - x1 + x2) * (-1.0f / 6.0f); \
+        (y)[3] = x0 * (1.0f / 24.0f) + x1 * (1.0f / 12.0f) + x2 * (1.0f / 6.0f); \
+        (y)[4] = x0 * (1.0f / 24.0f) - x1 * (1.0f / 12.0f) + x2 * (1.0f / 6.0f); \
+        (y)[5] = x2; \
+    } while (0)
+#define OUTPUT_TRANSFORM(x, y) do { \
+        const float16 x0 = (x)[0], x1 = (x)[1], x2 = (x)[2], x3 = (x)[3], x4 = (x)[4], x5 = (x)[5]; \
+        const float16 sum12 = x1 + x2, difference12 = x1 - x2, sum34 = x3 + x4, difference34 = x3 - x4; \
+        (y)[0] = x0 + sum12 + sum34; \
+        (y)[1] = difference12 + 2.0f * difference34; \
+        (y)[2] = sum12 + 4.0f * sum34; \
+        (y)[3] = difference12 + 8.0f * difference34 + x5; \
+    } while (0)
+
+// The filters' transforms: work-item (p, c) writes U[ξ][k][c] for the 36 ξ and the TILE_M filters
+// k of panel p, one per lane of a float16 (lanes past TILE_M unused).
 __kernel void transform_filters(
     __global const float* restrict weight, __global float* restrict panels,
     const int K, const int C, const int Kpad, const int flip)
 {
-    const int k = get_global_id(0);
+    const int p = get_global_id(0);
     const int c = get_global_id(1);
-    if (k >= Kpad || c >= C) return;
-    float u[4][4];
-    if (k < K) {
-        float g[3][3];
-        __global const float* taps = weight + ((size_t)k * C + c) * 9;
-        for (int r = 0; r < 3; ++r)
-            for (int s = 0; s < 3; ++s) g[r][s] = flip ? taps[(2 - r) * 3 + 2 - s] : taps[r * 3 + s];
-        float gg[4][3];  // G g
-        for (int s = 0; s < 3; ++s) {
-            gg[0][s] = g[0][s];
-            gg[1][s] = 0.5f * (g[0][s] + g[1][s] + g[2][s]);
-            gg[2][s] = 0.5f * (g[0][s] - g[1][s] + g[2][s]);
-            gg[3][s] = g[2][s];
-        }
-        for (int i = 0; i < 4; ++i) {  // (G g) Gᵀ
-            u[i][0] = gg[i][0];
-            u[i][1] = 0.5f * (gg[i][0] + gg[i][1] + gg[i][2]);
-            u[i][2] = 0.5f * (gg[i][0] - gg[i][1] + gg[i][2]);
-            u[i][3] = gg[i][2];
-        }
-    } else {
-        for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j) u[i][j] = 0.0f;
+    if (p * TILE_M >= Kpad || c >= C) return;
+    float taps[9][16];
+    for (int m = 0; m < 16; ++m) {
+        const int k = p * TILE_M + m;
+        __global const float* filter = weight + ((size_t)k * C + c) * 9;
+        for (int tap = 0; tap < 9; ++tap)
+            taps[tap][m] = m < TILE_M && k < K ? filter[flip ? 8 - tap : tap] : 0.0f;
     }
-    const size_t position = ((size_t)(k / TILE_M) * C + c) * TILE_M + k % TILE_M;
-    for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) panels[(size_t)(i * 4 + j) * Kpad * C + position] = u[i][j];
+    float16 gg[6][3];  // G g, column by column
+    for (int s = 0; s < 3; ++s) {
+        const float16 column[3] = {vload16(0, taps[s]), vload16(0, taps[3 + s]), vload16(0, taps[6 + s])};
+        float16 transformed[6];
+        FILTER_TRANSFORM(column, transformed);
+        for (int i = 0; i < 6; ++i) gg[i][s] = transformed[i];
+    }
+    __global float* panel = panels + ((size_t)p * C + c) * TILE_M;
+    for (int i = 0; i < 6; ++i) {
+        float16 u[6];  // (G g) Gᵀ, row i
+        FILTER_TRANSFORM(gg[i], u);
+        for (int j = 0; j < 6; ++j) {
+            float lanes[16];
+            vstore16(u[j], 0, lanes);
+            for (int m = 0; m < TILE_M; ++m) panel[(size_t)(i * 6 + j) * Kpad * C + m] = lanes[m];
+        }
+    }
 }
 
-// Tiles t run over (n, tile row, tile column) with the columns padded to a multiple of 16
-// (tilesWpad): the 16 tiles of a work-item lie in one tile row. Tiles past the last column are
-// computed from whatever input lies there (or zeros) and never stored.
+// Constant lane permutations of two float16s (lanes 0–15 of a, then 16–31 of b). PoCL compiles
+// them to single permutes. (clang's __builtin_shufflevector does as well, but oclgrind reports
+// its results as uninitialized.)
+#define PERMUTE(a, b, ...) shuffle2(a, b, (uint16)(__VA_ARGS__))
+// Lanes s … s + 15 of (a, b), for a constant s in 0 … 15.
+#define LANES_FROM(a, b, s) PERMUTE(a, b, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, \
+    s + 8, s + 9, s + 10, s + 11, s + 12, s + 13, s + 14, s + 15)
+// Lanes j, j + 4, …, j + 60 of the 64 lanes of v[0 … 3], for a constant j in 0 … 3.
+#define EVERY_FOURTH(v, j) PERMUTE( \
+    PERMUTE(v[0], v[1], j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28), \
+    PERMUTE(v[2], v[3], j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28), \
+    0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+
+// The input transform reads each input row in 16-column chunks from `origin` (a multiple of 16
+// from the row's start) and shifts them by PAD_SHIFT = padLeft mod 16 columns, a build define,
+// so that every shift is a constant permutation.
+#ifndef PAD_SHIFT
+#define PAD_SHIFT 0
+#endif
+// chunks[CHUNK_OF(d)] holds the columns from origin + d rounded down to a multiple of 16, for a
+// constant d in -16 … 79; WINDOW(chunks, d) is the 16 columns from origin + d.
+#define CHUNK_OF(d) (((d) + 16) / 16)
+#define WINDOW(chunks, d) LANES_FROM(chunks[CHUNK_OF(d)], chunks[CHUNK_OF(d) + 1], ((d) + 16) % 16)
+// Lanes 16q … 16q + 15 of the tiles' span from column o (0 or 4) of their row segments, whose
+// columns start at origin - PAD_SHIFT: segment q / SEGMENTS, its columns from 16 (q % SEGMENTS).
+#define SPAN_QUARTER(chunks, q, o) WINDOW(chunks[(q) / SEGMENTS], 16 * ((q) % SEGMENTS) + (o) - PAD_SHIFT)
+#define SPAN_FROM(chunks, o) { \
+    SPAN_QUARTER(chunks, 0, o), SPAN_QUARTER(chunks, 1, o), SPAN_QUARTER(chunks, 2, o), SPAN_QUARTER(chunks, 3, o) }
+
+// The tiles of work-item g: image n, first tile row and first tile column.
+inline int3 first_tile(const int g, const int rowGroups, const int columnBlocks)
+{
+    const int rest = g / columnBlocks;
+    return (int3)(rest / rowGroups, rest % rowGroups * ROWS, g % columnBlocks * ROW_TILES);
+}
+
+// Columns start … start + 15 of `row` (W columns; zeros outside them and when !valid). start is
+// a multiple of 16 from the row's start, so only the chunk that holds column W - 1 is partial.
+inline float16 load_chunk(__global const float* row, const int start, const int W, const bool valid)
+{
+    if (!valid || start >= W || start + 16 <= 0) return (float16)(0.0f);
+    if (start >= 0 && start + 16 <= W) return vload16(0, row + start);
+    float lanes[16];
+    for (int l = 0; l < 16; ++l) lanes[l] = start + l >= 0 && start + l < W ? row[start + l] : 0.0f;
+    return vload16(0, lanes);
+}
 
 // Writes lane l of `v` to panel position t0 + l of row `c` in batch entry ξ's column panels.
 inline void store_panel(__global float* panels, const size_t batchOffset, const int C, const int c, const int t0, const float16 v)
@@ -76,100 +157,105 @@ inline void store_panel(__global float* panels, const size_t batchOffset, const 
 #endif
 }
 
-// Lanes l = 0 … 15 of span[2l + offset].
-inline float16 every_other(const float span[34], const int offset)
-{
-    float lanes[16];
-    for (int l = 0; l < 16; ++l) lanes[l] = span[2 * l + offset];
-    return vload16(0, lanes);
-}
-
-// The input tiles' transforms: work-item (j, c) transforms tiles 16j … 16j + 15 of channel c, one
-// per lane of a float16, and writes V[ξ][c][t] for the 16 ξ. Tpad is a multiple of 16; tiles
-// past T (the padded count of real ones) are zeros.
+// The input tiles' transforms for work-items first … first + items - 1 (one chunk of them):
+// work-item (i, c) of the launch, g = first + i, transforms tiles 16g … 16g + 15 of channel c, one
+// per lane of a float16, and writes V[ξ][c][t] for the 36 ξ at the chunk's tiles t = 16i … 16i + 15.
+// Tpad, the chunk's tiles with the padding to whole GEMM panels, is a multiple of 16; the
+// padding's tiles are zeros. padLeft mod 16 must equal PAD_SHIFT.
 __kernel void transform_input(
     __global const float* restrict input, __global float* restrict panels,
     const int C, const int H, const int W, const int padTop, const int padLeft,
-    const int tilesH, const int tilesWpad, const int T, const int Tpad)
+    const int rowGroups, const int columnBlocks, const int first, const int items, const int Tpad)
 {
-    const int t0 = get_global_id(0) * 16;
+    const int i = get_global_id(0);
+    const int g = first + i;
     const int c = get_global_id(1);
-    if (t0 >= Tpad || c >= C) return;
-    const int tileRow = t0 / tilesWpad;  // n · tilesH + tile row
-    const int n = tileRow / tilesH;
-    const int ih0 = (tileRow - n * tilesH) * 2 - padTop;
-    const int iw0 = (t0 - tileRow * tilesWpad) * 2 - padLeft;
-    __global const float* plane = input + ((size_t)n * C + c) * H * W;
-    // Each of the 4 input rows under the 16 tiles is read once, as a span of 34 columns.
-    float16 d[4][4];
-    for (int i = 0; i < 4; ++i) {
-        const int ih = ih0 + i;
-        float span[34];
-        const bool inside = t0 < T && ih >= 0 && ih < H;
-        for (int e = 0; e < 34; ++e) {
-            const int iw = iw0 + e;
-            span[e] = inside && iw >= 0 && iw < W ? plane[(size_t)ih * W + iw] : 0.0f;
+    if (16 * i >= Tpad || c >= C) return;
+    const int3 tile = first_tile(g, rowGroups, columnBlocks);
+    const int ih0 = tile.y * 4 - padTop;
+    const int origin = tile.z * 4 - (padLeft - PAD_SHIFT);
+    __global const float* plane = input + ((size_t)tile.x * C + c) * H * W;
+    float16 rows[6][6];  // d B: row i of each tile's d, transformed
+    for (int row = 0; row < 6; ++row) {
+        float16 chunks[ROWS][6];  // of input row i under each tile row
+        for (int r = 0; r < ROWS; ++r) {
+            const int ih = ih0 + 4 * r + row;
+            const bool valid = i < items && ih >= 0 && ih < H;
+            for (int m = 0; m < 6; ++m)
+                chunks[r][m] = m >= CHUNK_OF(-PAD_SHIFT) && m <= CHUNK_OF(4 * ROW_TILES + 1 - PAD_SHIFT)
+                    ? load_chunk(plane + (size_t)ih * W, origin + 16 * (m - 1), W, valid) : (float16)(0.0f);
         }
-        for (int j = 0; j < 4; ++j) d[i][j] = every_other(span, j);
+        // d[j]: lane l holds column 4l + j of the span, the tiles' row `row`.
+        const float16 from0[4] = SPAN_FROM(chunks, 0), from4[4] = SPAN_FROM(chunks, 4);
+        const float16 d[6] = {
+            EVERY_FOURTH(from0, 0), EVERY_FOURTH(from0, 1), EVERY_FOURTH(from0, 2), EVERY_FOURTH(from0, 3),
+            EVERY_FOURTH(from4, 0), EVERY_FOURTH(from4, 1)};
+        INPUT_TRANSFORM(d, rows[row]);
     }
-    float16 bd[4][4];  // Bᵀ d
-    for (int j = 0; j < 4; ++j) {
-        bd[0][j] = d[0][j] - d[2][j];
-        bd[1][j] = d[1][j] + d[2][j];
-        bd[2][j] = d[2][j] - d[1][j];
-        bd[3][j] = d[1][j] - d[3][j];
-    }
-    const size_t plane16 = (size_t)Tpad * C;
-    for (int i = 0; i < 4; ++i) {  // (Bᵀ d) B, stored as it is formed
-        store_panel(panels, (size_t)(i * 4 + 0) * plane16, C, c, t0, bd[i][0] - bd[i][2]);
-        store_panel(panels, (size_t)(i * 4 + 1) * plane16, C, c, t0, bd[i][1] + bd[i][2]);
-        store_panel(panels, (size_t)(i * 4 + 2) * plane16, C, c, t0, bd[i][2] - bd[i][1]);
-        store_panel(panels, (size_t)(i * 4 + 3) * plane16, C, c, t0, bd[i][1] - bd[i][3]);
+    const size_t batchStride = (size_t)Tpad * C;
+    for (int j = 0; j < 6; ++j) {  // Bᵀ (d B), column by column, stored as it is formed
+        const float16 column[6] = {rows[0][j], rows[1][j], rows[2][j], rows[3][j], rows[4][j], rows[5][j]};
+        float16 v[6];
+        INPUT_TRANSFORM(column, v);
+        for (int row = 0; row < 6; ++row) store_panel(panels, (size_t)(row * 6 + j) * batchStride, C, c, 16 * i, v[row]);
     }
 }
 
-// The output tiles: work-item (j, k) reads M[ξ][k][t] for tiles 16j … 16j + 15 and the 16 ξ, and
-// writes the 2×2 outputs of each that lie inside the output, with the bias and the activation
-// (0 none, 1 ReLU, 2 leaky ReLU; NaN passes through both). T is a multiple of 16.
+// The output tiles of work-items first … (one chunk of them): work-item (i, k) of the launch,
+// g = first + i, reads M[ξ][k][t] for the chunk's tiles t = 16i … 16i + 15 (T of them) and the
+// 36 ξ, and writes the 4×4 outputs of tiles 16g … 16g + 15 that lie inside the output, with the
+// bias and the activation (0 none, 1 ReLU, 2 leaky ReLU; NaN passes through both).
 __kernel void transform_output(
     __global const float* restrict products, __global const float* restrict bias, __global float* restrict output,
-    const int K, const int OH, const int OW, const int tilesH, const int tilesWpad, const int T,
+    const int K, const int OH, const int OW, const int rowGroups, const int columnBlocks, const int first, const int T,
     const int activation, const float slope)
 {
-    const int t0 = get_global_id(0) * 16;
+    const int t0 = 16 * get_global_id(0);
+    const int g = first + get_global_id(0);
     const int k = get_global_id(1);
     if (t0 >= T || k >= K) return;
-    const int tileRow = t0 / tilesWpad;
-    const int n = tileRow / tilesH;
-    const int oh0 = (tileRow - n * tilesH) * 2;
-    const int ow0 = (t0 - tileRow * tilesWpad) * 2;
-    float16 m[4][4];
-    for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) m[i][j] = vload16(0, products + ((size_t)(i * 4 + j) * K + k) * T + t0);
-    float16 am[2][4];  // Aᵀ m
-    for (int j = 0; j < 4; ++j) {
-        am[0][j] = m[0][j] + m[1][j] + m[2][j];
-        am[1][j] = m[1][j] - m[2][j] - m[3][j];
+    const int3 tile = first_tile(g, rowGroups, columnBlocks);
+    float16 am[4][6];  // Aᵀ m, column by column
+    for (int j = 0; j < 6; ++j) {
+        float16 column[6];
+        for (int i = 0; i < 6; ++i) column[i] = vload16(0, products + ((size_t)(i * 6 + j) * K + k) * T + t0);
+        float16 transformed[4];
+        OUTPUT_TRANSFORM(column, transformed);
+        for (int i = 0; i < 4; ++i) am[i][j] = transformed[i];
     }
     const float add = bias ? bias[k] : 0.0f;
-    __global float* plane = output + ((size_t)n * K + k) * OH * OW;
-    for (int i = 0; i < 2 && oh0 + i < OH; ++i) {
-        float16 y[2] = {am[i][0] + am[i][1] + am[i][2] + add, am[i][1] - am[i][2] - am[i][3] + add};  // (Aᵀ m) A
-        // The 16 tiles' two columns each, interleaved into 32 consecutive outputs of row oh0 + i.
-        float row[32];
-        for (int j = 0; j < 2; ++j) {
+    __global float* plane = output + ((size_t)tile.x * K + k) * OH * OW;
+    for (int i = 0; i < 4; ++i) {
+        float16 y[4];  // (Aᵀ m) A: lane l holds column j of tile l's row i
+        OUTPUT_TRANSFORM(am[i], y);
+        for (int j = 0; j < 4; ++j) {
+            y[j] += add;
             if (activation == 1) y[j] = select(y[j], (float16)(0.0f), isless(y[j], (float16)(0.0f)));
             else if (activation == 2) y[j] = select(y[j] * slope, y[j], isgreater(y[j], (float16)(0.0f)));
-            float lanes[16];
-            vstore16(y[j], 0, lanes);
-            for (int l = 0; l < 16; ++l) row[2 * l + j] = lanes[l];
         }
-        __global float* destination = plane + (size_t)(oh0 + i) * OW + ow0;
-        if (ow0 + 32 <= OW) {
-            vstore16(vload16(0, row), 0, destination);
-            vstore16(vload16(1, row), 0, destination + 16);
-        } else {
-            for (int e = 0; e < 32 && ow0 + e < OW; ++e) destination[e] = row[e];
+        // The 16 tiles' four columns each, interleaved into 64 outputs: 16 (q % SEGMENTS) … + 15
+        // of the row segment of tile row q / SEGMENTS, for quarter q.
+        const float16 low01 = PERMUTE(y[0], y[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const float16 low23 = PERMUTE(y[2], y[3], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const float16 high01 = PERMUTE(y[0], y[1], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const float16 high23 = PERMUTE(y[2], y[3], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const float16 quarters[4] = {
+            PERMUTE(low01, low23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23),
+            PERMUTE(low01, low23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31),
+            PERMUTE(high01, high23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23),
+            PERMUTE(high01, high23, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)};
+        for (int q = 0; q < 4; ++q) {
+            const int oh = (tile.y + q / SEGMENTS) * 4 + i;
+            const int start = tile.z * 4 + 16 * (q % SEGMENTS);
+            if (oh >= OH || start >= OW) continue;
+            __global float* destination = plane + (size_t)oh * OW + start;
+            if (start + 16 <= OW) {
+                vstore16(quarters[q], 0, destination);
+            } else {
+                float lanes[16];
+                vstore16(quarters[q], 0, lanes);
+                for (int e = 0; start + e < OW; ++e) destination[e] = lanes[e];
+            }
         }
     }
 }

@@ -6,8 +6,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// The input patches gathered into a matrix (im2col), then a register-tiled GEMM with explicit
     /// vectors. Needs the patch matrix as workspace.
     case im2colGEMM = "im2col-gemm"
-    /// Winograd F(2×2, 3×3): 3×3 convolutions with stride 1, dilation 1 and one group only. The
-    /// input and the filters are transformed into 16 GEMMs over 2×2 output tiles, which take 2.25×
+    /// Winograd F(4×4, 3×3): 3×3 convolutions with stride 1, dilation 1 and one group only. The
+    /// input and the filters are transformed into 36 GEMMs over 4×4 output tiles, which take 4×
     /// fewer multiplications than the convolution. Needs the transformed input, filters and
     /// products as workspace.
     case winograd
@@ -70,7 +70,7 @@ extension ConvolutionGeometry {
     /// Rows of the patch matrix: one per (channel, tap) of a group.
     var patchRows: Int { inputChannelsPerGroup * kernelHeight * kernelWidth }
 
-    /// Whether Winograd F(2×2, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group.
+    /// Whether Winograd F(4×4, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group.
     var winogradApplies: Bool {
         kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1
             && dilationHeight == 1 && dilationWidth == 1 && groups == 1
@@ -81,24 +81,50 @@ extension ConvolutionGeometry {
         algorithm != .winograd || winogradApplies
     }
 
-    /// Winograd's 2×2 output tiles: rows, columns padded to a multiple of 16 (a work-item of the
-    /// transforms takes 16 tiles of one row), and all of them over the batch with that padding.
-    var winogradTiles: (rows: Int, paddedColumns: Int, count: Int) {
-        let rows = (outputHeight + 1) / 2, columns = GEMMTile.roundUp((outputWidth + 1) / 2, 16)
-        return (rows, columns, batch * rows * columns)
+    /// Winograd's 4×4 output tiles over the batch, without padding.
+    var winogradRealTiles: Int { batch * ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4) }
+
+    /// How Winograd's 4×4 output tiles are laid out for the transforms, whose work-items take 16
+    /// tiles each: 16 / `rowsPerItem` tiles of each of `rowsPerItem` tile rows (1, 2 or 4, the
+    /// fewest padding tiles, then the longest rows); the tile rows in `rowGroups` groups of that
+    /// many per image and the tile columns in `columnBlocks` blocks; `count` tiles in all, padding
+    /// included.
+    var winogradTiles: (rowsPerItem: Int, rowGroups: Int, columnBlocks: Int, count: Int) {
+        let rows = (outputHeight + 3) / 4, columns = (outputWidth + 3) / 4
+        let layouts = [1, 2, 4].map { perItem in
+            (rowsPerItem: perItem, rowGroups: (rows + perItem - 1) / perItem,
+             columnBlocks: (columns + 16 / perItem - 1) / (16 / perItem))
+        }
+        let best = layouts.min { $0.rowGroups * $0.columnBlocks < $1.rowGroups * $1.columnBlocks }!
+        return (best.rowsPerItem, best.rowGroups, best.columnBlocks, 16 * batch * best.rowGroups * best.columnBlocks)
     }
 
-    /// The workspace of `algorithm` with GEMM tile `tile`, in bytes: for im2col-GEMM the patch
-    /// matrix and the packed filters of one group (groups run one after another and reuse them).
-    func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile) -> Int {
+    /// Winograd runs its transforms and GEMMs over chunks of work-items of the transforms (16 tiles
+    /// each): as many as keep a chunk's transformed input and products within `chunkBytes`.
+    func winogradChunkItems(chunkBytes: Int) -> Int {
+        let bytesPerItem = 4 * 36 * 16 * (inputChannels + outputChannels)
+        return min(max(1, chunkBytes / bytesPerItem), winogradTiles.count / 16)
+    }
+
+    /// The tiles of the largest Winograd chunk, padded to whole GEMM work-groups and to 16.
+    func winogradPaddedChunkTiles(tile: GEMMTile, chunkBytes: Int) -> Int {
+        tile.paddedColumns(16 * winogradChunkItems(chunkBytes: chunkBytes), filters: outputChannels, alignment: 16)
+    }
+
+    /// The workspace of `algorithm` with GEMM tile `tile` (and Winograd chunks of `winogradChunkBytes`),
+    /// in bytes: for im2col-GEMM the patch matrix and the packed filters of one group (groups run
+    /// one after another and reuse them).
+    func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile, winogradChunkBytes: Int) -> Int {
         switch algorithm {
         case .direct: 0
         case .im2colGEMM:
             4 * patchRows * (tile.paddedColumns(patchColumns, filters: outputChannelsPerGroup) + tile.paddedFilters(outputChannelsPerGroup))
         case .winograd:
-            // 16 transformed input matrices (C × tiles), filter matrices (K × C) and products (K × tiles).
-            4 * 16 * (inputChannels * tile.paddedColumns(winogradTiles.count, filters: outputChannels, alignment: 16)
-                + inputChannels * tile.paddedFilters(outputChannels) + outputChannels * winogradTiles.count)
+            // 36 transformed input matrices (C × tiles of a chunk), filter matrices (K × C) and
+            // products (K × tiles of a chunk).
+            4 * 36 * (inputChannels * winogradPaddedChunkTiles(tile: tile, chunkBytes: winogradChunkBytes)
+                + inputChannels * tile.paddedFilters(outputChannels)
+                + outputChannels * 16 * winogradChunkItems(chunkBytes: winogradChunkBytes))
         }
     }
 }

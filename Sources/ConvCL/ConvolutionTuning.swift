@@ -63,11 +63,11 @@ extension OpenCLBackend {
         let limit = convolution.workspaceLimit
         let key = g.tuningKey
         func fits(_ algorithm: ConvolutionAlgorithm) -> Bool {
-            g.computes(with: algorithm) && g.workspaceBytes(algorithm, tile: gemmTile) <= limit
+            g.computes(with: algorithm) && workspaceBytes(algorithm, g) <= limit
         }
         if let stored = tuning.algorithm(for: key), fits(stored) {
             return ConvolutionPlan(
-                algorithm: stored, workspaceBytes: g.workspaceBytes(stored, tile: gemmTile),
+                algorithm: stored, workspaceBytes: workspaceBytes(stored, g),
                 reason: "found earlier by timing (tuning table \(tuning.file?.path ?? "in memory"))")
         }
         let candidates = ConvolutionAlgorithm.allCases.filter(fits)
@@ -96,7 +96,7 @@ extension OpenCLBackend {
         tuning.record(fastest.algorithm, for: key)
         let report = timings.map { "\($0.algorithm.rawValue) \(String(format: "%.3f", $0.seconds * 1e3)) ms" }
         return ConvolutionPlan(
-            algorithm: fastest.algorithm, workspaceBytes: g.workspaceBytes(fastest.algorithm, tile: gemmTile),
+            algorithm: fastest.algorithm, workspaceBytes: workspaceBytes(fastest.algorithm, g),
             reason: "fastest by timing: " + report.joined(separator: ", "))
     }
 }

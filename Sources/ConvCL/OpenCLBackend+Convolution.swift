@@ -12,6 +12,11 @@ extension OpenCLBackend {
         try plan(try descriptor.geometry(input: input, weight: weight, bias: bias))
     }
 
+    /// The workspace `algorithm` needs for `g` on this backend, in bytes.
+    func workspaceBytes(_ algorithm: ConvolutionAlgorithm, _ g: ConvolutionGeometry) -> Int {
+        g.workspaceBytes(algorithm, tile: gemmTile, winogradChunkBytes: winogradChunkBytes)
+    }
+
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
         let limit = convolution.workspaceLimit
         if let forced = convolution.algorithm {
@@ -22,7 +27,7 @@ extension OpenCLBackend {
                         + "\(g.kernelHeight)×\(g.kernelWidth), stride \(g.strideHeight)×\(g.strideWidth), "
                         + "dilation \(g.dilationHeight)×\(g.dilationWidth), \(g.groups) group(s)")
             }
-            let bytes = g.workspaceBytes(forced, tile: gemmTile)
+            let bytes = workspaceBytes(forced, g)
             guard bytes <= limit else {
                 throw ConvCLError.invalidArgument(
                     operation: "conv2d", argument: "algorithm",
@@ -39,9 +44,18 @@ extension OpenCLBackend {
                 algorithm: .direct, workspaceBytes: 0,
                 reason: "\(g.outputChannelsPerGroup) filter(s) per group over \(g.patchRows) taps: too little to share for a GEMM")
         }
-        // Winograd is not chosen automatically: on PoCL its transforms cost more than the
-        // multiplications it saves on every case of the benchmark suite (docs/performance.md).
-        let bytes = g.workspaceBytes(.im2colGEMM, tile: gemmTile)
+        // Winograd F(4×4, 3×3) does a quarter of the multiplications; it pays with at least 8
+        // channels in and out and 32 tiles (resnet3x3: 0.38 ms against 0.91 for im2col-gemm;
+        // with 16 tiles of 32 or 256 channels, and with 4 input channels, it lost).
+        if g.winogradApplies, g.inputChannels >= 8, g.outputChannels >= 8, g.winogradRealTiles >= 32 {
+            let bytes = workspaceBytes(.winograd, g)
+            if bytes <= limit {
+                return ConvolutionPlan(
+                    algorithm: .winograd, workspaceBytes: bytes,
+                    reason: "3×3 stride 1 over \(g.winogradRealTiles) 4×4 tiles, \(g.inputChannels) channels in and \(g.outputChannels) out")
+            }
+        }
+        let bytes = workspaceBytes(.im2colGEMM, g)
         guard bytes <= limit else {
             return ConvolutionPlan(
                 algorithm: .direct, workspaceBytes: 0,
@@ -152,39 +166,49 @@ extension OpenCLBackend {
 
     private func runWinograd(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let tile = gemmTile
-        let (tilesH, tilesWpad, tiles) = g.winogradTiles
+        let (rowsPerItem, rowGroups, columnBlocks, tiles) = g.winogradTiles
+        let options = tile.options + " -DROWS=\(rowsPerItem)"
         let channels = g.inputChannels, filters = g.outputChannels
-        // Whole GEMM work-groups, and a multiple of 16 for the transforms' 16 tiles per work-item.
-        let paddedTiles = tile.paddedColumns(tiles, filters: filters, alignment: 16)
+        let chunkItems = g.winogradChunkItems(chunkBytes: winogradChunkBytes)
+        let paddedChunkTiles = g.winogradPaddedChunkTiles(tile: tile, chunkBytes: winogradChunkBytes)
         let paddedFilters = tile.paddedFilters(filters)
         let (activation, slope) = activationArguments(g.activation)
         let sizes = { (values: [Int]) in try int32Arguments(values, "conv2d") }
+        // Explicit work-groups of 16 channels (or filters): with the driver's choice, PoCL
+        // overflowed its stack on large grids.
+        let group = 16
+        let rounded = { (count: Int) in GEMMTile.roundUp(count, group) }
         try withWorkspace(
-            floats: [16 * channels * paddedTiles, 16 * channels * paddedFilters, 16 * filters * tiles], operation: "conv2d"
+            floats: [36 * channels * paddedChunkTiles, 36 * channels * paddedFilters, 36 * filters * 16 * chunkItems],
+            operation: "conv2d"
         ) { scratch in
             let (transformedInput, transformedFilters, products) = (scratch[0], scratch[1], scratch[2])
             try launch(
                 source: "conv_winograd", kernel: "transform_filters", options: tile.options,
                 arguments: [.buffer(w), .buffer(transformedFilters)] + (try sizes([filters, channels, paddedFilters, g.flipped ? 1 : 0])),
-                globalSize: [paddedFilters, channels])
-            try launch(
-                source: "conv_winograd", kernel: "transform_input", options: tile.options,
-                arguments: [.buffer(x), .buffer(transformedInput)] + (try sizes([
-                    channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, tilesH, tilesWpad, tiles, paddedTiles,
-                ])),
-                globalSize: [paddedTiles / 16, channels])
-            // The 16 GEMMs: products[ξ] (filters × tiles) = filters[ξ] · input[ξ], no bias or activation.
-            try enqueueGEMM(
-                filterPanels: transformedFilters, columnPanels: transformedInput, bias: nil, output: products,
-                depth: channels, filters: filters, columns: tiles, paddedColumns: paddedTiles,
-                outputChannels: filters, spatial: tiles, group: 0, activation: .none,
-                batch: (16, [channels * paddedFilters, channels * paddedTiles, filters * tiles]))
-            try launch(
-                source: "conv_winograd", kernel: "transform_output", options: tile.options,
-                arguments: [.buffer(products), .buffer(b), .buffer(y)] + (try sizes([
-                    filters, g.outputHeight, g.outputWidth, tilesH, tilesWpad, tiles,
-                ])) + [.int32(activation), .float(slope)],
-                globalSize: [tiles / 16, filters])
+                globalSize: [paddedFilters / tile.m, rounded(channels)], localSize: [1, group])
+            for first in stride(from: 0, to: tiles / 16, by: chunkItems) {
+                let items = min(chunkItems, tiles / 16 - first)
+                let paddedTiles = tile.paddedColumns(16 * items, filters: filters, alignment: 16)
+                try launch(
+                    source: "conv_winograd", kernel: "transform_input", options: options + " -DPAD_SHIFT=\(g.padLeft % 16)",
+                    arguments: [.buffer(x), .buffer(transformedInput)] + (try sizes([
+                        channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, rowGroups, columnBlocks, first, items, paddedTiles,
+                    ])),
+                    globalSize: [paddedTiles / 16, rounded(channels)], localSize: [1, group])
+                // The 36 GEMMs: products[ξ] (filters × tiles) = filters[ξ] · input[ξ], no bias or activation.
+                try enqueueGEMM(
+                    filterPanels: transformedFilters, columnPanels: transformedInput, bias: nil, output: products,
+                    depth: channels, filters: filters, columns: 16 * items, paddedColumns: paddedTiles,
+                    outputChannels: filters, spatial: 16 * items, group: 0, activation: .none,
+                    batch: (36, [channels * paddedFilters, channels * paddedTiles, filters * 16 * items]))
+                try launch(
+                    source: "conv_winograd", kernel: "transform_output", options: options,
+                    arguments: [.buffer(products), .buffer(b), .buffer(y)] + (try sizes([
+                        filters, g.outputHeight, g.outputWidth, rowGroups, columnBlocks, first, 16 * items,
+                    ])) + [.int32(activation), .float(slope)],
+                    globalSize: [items, rounded(filters)], localSize: [1, group])
+            }
         }
     }
 }

@@ -10,14 +10,22 @@ struct AlgorithmTests {
     @Test("the plan names the algorithm and why; depthwise stays direct", .needsOpenCL)
     func plans() throws {
         let backend = try openCLBackend()
-        let gemm = try backend.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        let gemm = try backend.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor(stride: [2, 2], padding: .sameUpper))
         #expect(gemm.algorithm == .im2colGEMM)
-        // The patch matrix (144 rows; 720 columns padded to whole GEMM work-groups of 8 work-items)
-        // and the filters padded to whole panels.
+        // The patch matrix (144 rows; 2 · 10 · 9 columns padded to whole GEMM work-groups of 8
+        // work-items) and the filters padded to whole panels.
         let tile = backend.gemmTile
         let filterPanels = GEMMTile.roundUp(24, tile.m) / tile.m
-        let columns = GEMMTile.roundUp(2 * 20 * 18, tile.n * max(1, 8 / filterPanels))
+        let columns = GEMMTile.roundUp(2 * 10 * 9, tile.n * max(1, 8 / filterPanels))
         #expect(gemm.workspaceBytes == 4 * 144 * (columns + filterPanels * tile.m))
+        // 3×3 stride 1 over 2 · 5 · 5 tiles of 4×4 outputs: Winograd, with its transformed input,
+        // filters and products (36 each) as workspace.
+        let winograd = try backend.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(winograd.algorithm == .winograd && winograd.reason.contains("50 4×4 tiles"), "\(winograd)")
+        #expect(winograd.workspaceBytes >= 4 * 36 * (16 * 50 + 24 * 16 + 24 * 50))
+        // Too few tiles to pay for the transforms: im2col-gemm.
+        let small = try backend.plan(input: [1, 16, 8, 8], weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(small.algorithm == .im2colGEMM, "\(small)")
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")

@@ -74,13 +74,21 @@ struct PropertyTests {
     @Test("Winograd: 3×3 stride-1 convolutions of random sizes, padding forms, batch, bias, activation, flip")
     func winograd() throws {
         let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: .winograd))
+        // Chunks of max(1, 20 / (c + k)) work-items of 16 tiles: most cases run in several chunks,
+        // the last one short.
+        let (device, info) = try Devices.find(.automatic)
+        let chunked = try OpenCLBackend(
+            device: device, info: info, cache: .environment, convolution: .init(algorithm: .winograd),
+            winogradChunkBytes: 4 * 36 * 16 * 20)
         var random = TestRandom()
         for _ in 0..<Self.cases / 3 {
             let c = random.int(1...9), k = random.int(1...14)
-            // Sizes from 1 (all padding) to past one row of 16 tiles, odd and even.
-            let h = random.int(1...13), w = random.int(1...37)
+            // Sizes from 1 (all padding) to past one run of 16 tiles of 4×4 (64 columns), odd and
+            // even: work-items of 1, 2 and 4 tile rows. Paddings past 16 shift the input by more
+            // than one 16-column chunk.
+            let h = random.int(1...21), w = random.int(1...75)
             let descriptor = Conv2DDescriptor(
-                padding: randomPadding(&random, rank: 2, limit: 2),
+                padding: randomPadding(&random, rank: 2, limit: random.int(0...3) == 0 ? 19 : 2),
                 mode: random.int(0...1) == 0 ? .crossCorrelation : .convolution,
                 activation: [.none, .relu, .leakyReLU(slope: 0.2)][random.int(0...2)])
             guard (try? descriptor.geometry(input: [1, c, h, w], weight: [k, c, 3, 3], bias: nil)) != nil else { continue }
@@ -88,7 +96,7 @@ struct PropertyTests {
                 (shape: shape, values: random.floats(shape.reduce(1, *)))
             }
             let hasBias = random.int(0...1) == 1
-            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) bias \(hasBias) \(descriptor) seed \(random.seed)", on: [backend]) { b, t in
+            try compare(inputs, tolerance: 1e-5, "\(inputs.map(\.shape)) bias \(hasBias) \(descriptor) seed \(random.seed)", on: [backend, chunked]) { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: hasBias ? t[2] : nil, descriptor: descriptor)
             }
         }
