@@ -8,18 +8,25 @@
 // MODE 1 = average: the divisor counts the taps inside the input, or with COUNT_INCLUDE_PAD the
 //   taps inside the padded input (a ceil-mode window's part past the padding never counts).
 //
-// Work-item (segment, oh, plane) owns outputs [16·segment, 16·segment + 16) of a row. Where every
+// Each segment of 16 outputs [16·segment, 16·segment + 16) of a row: where every
 // tap of those windows lies inside the input, it computes them as one float16 (the last segment
 // of a row shifts left to stay whole and stores only its own outputs); elsewhere, output by
 // output.
 
-// The input row under 16 windows' tap: p[0], p[STRIDE_W], …, p[15·STRIDE_W]. Element by element:
-// on PoCL this ran 2.5× faster than vload16 (with .even or shuffle2 for stride 2).
+// The input row under 16 windows' tap: p[0], p[STRIDE_W], …, p[15·STRIDE_W]. Strides 1 and 2 load
+// vectors (stride 2: the even lanes of p[0 … 15] and the odd ones of p[15 … 30], a constant
+// permute: 14 → 30 GB/s on the benchmark's max pooling); others element by element.
 inline float16 load_row(__global const float* p)
 {
+#if STRIDE_W == 1
+    return vload16(0, p);
+#elif STRIDE_W == 2
+    return shuffle2(vload16(0, p), vload16(0, p + 15), (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31));
+#else
     float values[16];
     for (int j = 0; j < 16; ++j) values[j] = p[j * STRIDE_W];
     return vload16(0, values);
+#endif
 }
 
 inline void pool_one(
@@ -55,15 +62,11 @@ inline void pool_one(
 #endif
 }
 
-__kernel void pool2d(
-    __global const float* restrict input,
-    __global float* restrict output,
-    __global long* restrict indices,
-    const int planes, const int H, const int W, const int OH, const int OW)
+// Outputs [16·segment, 16·segment + 16) of output row oh of a plane.
+inline void pool_segment(
+    __global const float* restrict input, __global float* restrict output, __global long* restrict indices,
+    const int planes, const int H, const int W, const int OH, const int OW, const int segment, const int oh, const int plane)
 {
-    const int segment = get_global_id(0);
-    const int oh = get_global_id(1);
-    const int plane = get_global_id(2);
     const int first = segment * 16;
     if (first >= OW || oh >= OH || plane >= planes) return;
     __global const float* in = input + (size_t)plane * H * W;
@@ -103,17 +106,19 @@ __kernel void pool2d(
 #if MODE == 1
     result /= (float)(WINDOW_R * WINDOW_S);
 #endif
-    if (start == first) {
-        vstore16(result, 0, output + row + start);
-        if (indices) vstore16(convert_long16(bestIndex), 0, indices + row + start);
-    } else {
-        float values[16];
-        int positions[16];
-        vstore16(result, 0, values);
-        vstore16(bestIndex, 0, positions);
-        for (int j = first - start; j < 16; ++j) {
-            output[row + start + j] = values[j];
-            if (indices) indices[row + start + j] = positions[j];
-        }
-    }
+    // The last segment of a row shifts left to stay whole; the outputs it shares with the one
+    // before were written by this work-item with the same values.
+    vstore16(result, 0, output + row + start);
+    if (indices) vstore16(convert_long16(bestIndex), 0, indices + row + start);
+}
+
+// Work-item (oh, plane) computes output row oh of a plane, 16 outputs at a time.
+__kernel void pool2d(
+    __global const float* restrict input,
+    __global float* restrict output,
+    __global long* restrict indices,
+    const int planes, const int H, const int W, const int OH, const int OW)
+{
+    for (int segment = 0; 16 * segment < OW; ++segment)
+        pool_segment(input, output, indices, planes, H, W, OH, OW, segment, get_global_id(0), get_global_id(1));
 }

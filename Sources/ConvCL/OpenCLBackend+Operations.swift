@@ -24,7 +24,7 @@ extension OpenCLBackend {
         try launch(
             source: "pool2d", kernel: "pool2d", options: window.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }.joined(separator: " "),
             arguments: [.buffer(x), .buffer(y), .buffer(indexBuffer)] + (try int32Arguments(sizes, operation)),
-            globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.planes])
+            globalSize: [g.outputHeight, g.planes])
         return (output, indices)
     }
 

@@ -26,6 +26,8 @@ struct VerifyCommand: ParsableCommand {
         let image = ([3, 5, 23, 29], random.floats(3 * 5 * 23 * 29))
         let pixel = ([2, 5, 1, 1], random.floats(2 * 5))
         let audio = ([2, 3, 301], random.floats(2 * 3 * 301))
+        // Rows of several 16-output vectors for pooling, the last one shifted.
+        let wide = ([2, 3, 9, 71], random.floats(2 * 3 * 9 * 71))
         let weights2D = ([7, 5, 3, 3], random.floats(7 * 5 * 9))
         let pointwise = ([21, 5, 1, 1], random.floats(21 * 5))
         let weights1D = ([4, 3, 33], random.floats(4 * 3 * 33))
@@ -91,6 +93,13 @@ struct VerifyCommand: ParsableCommand {
             }),
             ("avgpool2d", [image], false, { b, t in
                 try b.averagePool(t[0], descriptor: .init(kernel: [2, 3], padding: .explicit([1, 1, 0, 1]), ceilMode: true, countIncludePad: true)).values()
+            }),
+            ("maxpool2d 2x2 wide", [wide], true, { b, t in
+                let (values, indices) = try b.maxPoolWithIndices(t[0], descriptor: .init(kernel: [2, 2]))
+                return try values.values() + indices.values().map(Float.init)
+            }),
+            ("avgpool2d 3x3/1 wide", [wide], false, { b, t in
+                try b.averagePool(t[0], descriptor: .init(kernel: [3, 3], stride: [1, 1], padding: .sameUpper)).values()
             }),
             ("avgpool1d", [audio], false, { b, t in try b.averagePool(t[0], descriptor: .init(kernel: [5], stride: [3])).values() }),
             ("global-avgpool", [image], false, { b, t in try b.globalAveragePool(t[0]).values() }),
