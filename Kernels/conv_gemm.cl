@@ -13,13 +13,6 @@
 // padding, so only the stores are guarded; the bias and the activation are applied at the store.
 // Dimension 2 runs over a batch of independent GEMMs (Winograd's 16) at given strides.
 
-#ifndef TILE_M
-#define TILE_M 6
-#endif
-#ifndef TILE_N
-#define TILE_N 16
-#endif
-
 // A row of a panel is TILE_N floats: VECTORS vectors of WIDTH floats (float16 at most).
 #if TILE_N == 4
 #define WIDTH 4
@@ -106,15 +99,6 @@ __kernel void pack_weights(
     panels[((size_t)(m / TILE_M) * CRS + row) * TILE_M + m % TILE_M] = value;
 }
 
-// The fused activation: 0 none, 1 ReLU, 2 leaky ReLU. NaN passes through both (comparisons with
-// NaN are false), as in PyTorch.
-inline floatW activate(const floatW y, const int activation, const float slope)
-{
-    if (activation == 1) return select(y, (floatW)(0.0f), isless(y, (floatW)(0.0f)));
-    if (activation == 2) return select(y * slope, y, isgreater(y, (floatW)(0.0f)));
-    return y;
-}
-
 __kernel void gemm(
     __global const float* restrict filterPanels, __global const float* restrict columnPanels,
     __global const float* restrict bias, __global float* restrict output,
@@ -161,11 +145,11 @@ __kernel void gemm(
             if (contiguous) {
                 __global float* destination = output + ((size_t)n0 * K + k) * spatial + q0;
 #pragma unroll
-                for (int v = 0; v < VECTORS; ++v) vstoreW(activate(acc[i][v] + add, activation, slope), v, destination);
+                for (int v = 0; v < VECTORS; ++v) vstoreW(ACTIVATE(floatW, acc[i][v] + add, activation, slope), v, destination);
             } else {
                 float values[TILE_N];
 #pragma unroll
-                for (int v = 0; v < VECTORS; ++v) vstoreW(activate(acc[i][v] + add, activation, slope), v, values);
+                for (int v = 0; v < VECTORS; ++v) vstoreW(ACTIVATE(floatW, acc[i][v] + add, activation, slope), v, values);
                 int n = n0, q = q0;
                 for (int j = 0; j < TILE_N && p0 + j < P; ++j) {
                     output[((size_t)n * K + k) * spatial + q] = values[j];

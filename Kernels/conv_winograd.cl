@@ -20,12 +20,6 @@
 //        | 0  2 -1 -2  1  0 |        |  1/24 -1/12  1/6 |
 //        | 0  4  0 -5  0  1 |        |  0     0     1   |
 
-#ifndef TILE_M
-#define TILE_M 6
-#endif
-#ifndef TILE_N
-#define TILE_N 16
-#endif
 #ifndef ROWS
 #define ROWS 1
 #endif
@@ -95,13 +89,6 @@ __kernel void transform_filters(
     }
 }
 
-// Constant lane permutations of two float16s (lanes 0–15 of a, then 16–31 of b). PoCL compiles
-// them to single permutes. (clang's __builtin_shufflevector does as well, but oclgrind reports
-// its results as uninitialized.)
-#define PERMUTE(a, b, ...) shuffle2(a, b, (uint16)(__VA_ARGS__))
-// Lanes s … s + 15 of (a, b), for a constant s in 0 … 15.
-#define LANES_FROM(a, b, s) PERMUTE(a, b, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, \
-    s + 8, s + 9, s + 10, s + 11, s + 12, s + 13, s + 14, s + 15)
 // Lanes j, j + 4, …, j + 60 of the 64 lanes of v[0 … 3], for a constant j in 0 … 3.
 #define EVERY_FOURTH(v, j) PERMUTE( \
     PERMUTE(v[0], v[1], j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28), \
@@ -114,10 +101,6 @@ __kernel void transform_filters(
 #ifndef PAD_SHIFT
 #define PAD_SHIFT 0
 #endif
-// chunks[CHUNK_OF(d)] holds the columns from origin + d rounded down to a multiple of 16, for a
-// constant d in -16 … 79; WINDOW(chunks, d) is the 16 columns from origin + d.
-#define CHUNK_OF(d) (((d) + 16) / 16)
-#define WINDOW(chunks, d) LANES_FROM(chunks[CHUNK_OF(d)], chunks[CHUNK_OF(d) + 1], ((d) + 16) % 16)
 // Lanes 16q … 16q + 15 of the tiles' span from column o (0 or 4) of their row segments, whose
 // columns start at origin - PAD_SHIFT: segment q / SEGMENTS, its columns from 16 (q % SEGMENTS).
 #define SPAN_QUARTER(chunks, q, o) WINDOW(chunks[(q) / SEGMENTS], 16 * ((q) % SEGMENTS) + (o) - PAD_SHIFT)
@@ -129,17 +112,6 @@ inline int3 first_tile(const int g, const int rowGroups, const int columnBlocks)
 {
     const int rest = g / columnBlocks;
     return (int3)(rest / rowGroups, rest % rowGroups * ROWS, g % columnBlocks * ROW_TILES);
-}
-
-// Columns start … start + 15 of `row` (W columns; zeros outside them and when !valid). start is
-// a multiple of 16 from the row's start, so only the chunk that holds column W - 1 is partial.
-inline float16 load_chunk(__global const float* row, const int start, const int W, const bool valid)
-{
-    if (!valid || start >= W || start + 16 <= 0) return (float16)(0.0f);
-    if (start >= 0 && start + 16 <= W) return vload16(0, row + start);
-    float lanes[16];
-    for (int l = 0; l < 16; ++l) lanes[l] = start + l >= 0 && start + l < W ? row[start + l] : 0.0f;
-    return vload16(0, lanes);
 }
 
 // Writes lane l of `v` to panel position t0 + l of row `c` in batch entry ξ's column panels.
@@ -228,11 +200,7 @@ __kernel void transform_output(
     for (int i = 0; i < 4; ++i) {
         float16 y[4];  // (Aᵀ m) A: lane l holds column j of tile l's row i
         OUTPUT_TRANSFORM(am[i], y);
-        for (int j = 0; j < 4; ++j) {
-            y[j] += add;
-            if (activation == 1) y[j] = select(y[j], (float16)(0.0f), isless(y[j], (float16)(0.0f)));
-            else if (activation == 2) y[j] = select(y[j] * slope, y[j], isgreater(y[j], (float16)(0.0f)));
-        }
+        for (int j = 0; j < 4; ++j) y[j] = ACTIVATE(float16, y[j] + add, activation, slope);
         // The 16 tiles' four columns each, interleaved into 64 outputs: 16 (q % SEGMENTS) … + 15
         // of the row segment of tile row q / SEGMENTS, for quarter q.
         const float16 low01 = PERMUTE(y[0], y[1], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);

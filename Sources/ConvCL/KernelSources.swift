@@ -4,8 +4,14 @@ import Foundation
 /// when `CONVCL_KERNEL_DIR` is set, the `.cl` files of that directory (for kernel development,
 /// without rebuilding the Swift code).
 enum KernelSources {
-    /// The OpenCL C source of `Kernels/<name>.cl`.
+    /// The OpenCL C source of a program: `Kernels/prelude.cl` (the definitions every kernel
+    /// shares), then `Kernels/<name>.cl`, whose lines keep their numbers in compiler messages.
     static func source(named name: String) throws -> String {
+        try file(named: "prelude") + "\n#line 1\n" + file(named: name)
+    }
+
+    /// The text of `Kernels/<name>.cl`.
+    private static func file(named name: String) throws -> String {
         if let directory = ProcessInfo.processInfo.environment["CONVCL_KERNEL_DIR"], !directory.isEmpty {
             let path = URL(fileURLWithPath: directory).appendingPathComponent("\(name).cl").path
             do {

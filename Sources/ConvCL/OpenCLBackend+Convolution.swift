@@ -99,8 +99,13 @@ extension OpenCLBackend {
         let most = vectorWidth >= 16 ? 16 : 8
         let perWorkItem = [most, 8, 4, 1].first { $0 <= g.outputChannelsPerGroup } ?? 1
         let blocks = g.groups * ((g.outputChannelsPerGroup + perWorkItem - 1) / perWorkItem)
+        // With one filter per work-item (depthwise) the loads dominate: with stride 1 and taps
+        // within 64 columns, the taps come as constant permutes of aligned chunks. (With 16
+        // filters per work-item it made no difference: mel3x3_c1 at 97–100 GFLOP/s either way.)
+        let rowTaps = perWorkItem == 1 && g.strideWidth == 1 && (g.kernelWidth - 1) * g.dilationWidth <= 64
+            ? " -DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DPAD_SHIFT=\(g.padLeft % 16)" : ""
         try launch(
-            source: "conv2d_direct", kernel: "conv2d_direct", options: "-DFILTERS=\(perWorkItem)",
+            source: "conv2d_direct", kernel: "conv2d_direct", options: "-DFILTERS=\(perWorkItem)" + rowTaps,
             arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
                 + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
             globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.batch * blocks])

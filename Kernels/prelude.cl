@@ -1,0 +1,42 @@
+// Definitions every kernel source shares: ConvCL puts this file before each program's source.
+
+// The GEMM's register tile (conv_gemm.cl, and the panels conv_winograd.cl writes for it): TILE_M
+// filters × TILE_N positions, set by the host as build defines.
+#ifndef TILE_M
+#define TILE_M 6
+#endif
+#ifndef TILE_N
+#define TILE_N 16
+#endif
+
+// The fused activation of a vector y of type T: 0 none, 1 ReLU, 2 leaky ReLU with `slope`. NaN
+// passes through both (comparisons with NaN are false), as in PyTorch.
+#define ACTIVATE(T, y, activation, slope) \
+    ((activation) == 1 ? select((y), (T)(0.0f), isless((y), (T)(0.0f))) \
+     : (activation) == 2 ? select((y) * (slope), (y), isgreater((y), (T)(0.0f))) : (y))
+
+// Constant lane permutations of two float16s (lanes 0–15 of a, then 16–31 of b). PoCL compiles
+// them to single permutes. (clang's __builtin_shufflevector does as well, but oclgrind reports
+// its results as uninitialized.)
+#define PERMUTE(a, b, ...) shuffle2(a, b, (uint16)(__VA_ARGS__))
+// Lanes s … s + 15 of (a, b), for a constant s in 0 … 15.
+#define LANES_FROM(a, b, s) PERMUTE(a, b, s, s + 1, s + 2, s + 3, s + 4, s + 5, s + 6, s + 7, \
+    s + 8, s + 9, s + 10, s + 11, s + 12, s + 13, s + 14, s + 15)
+
+// Rows read as 16-column chunks from an origin that is a multiple of 16 from the row's start:
+// chunks[CHUNK_OF(d)] holds the columns from origin + d rounded down to a multiple of 16, for d
+// in -16 …; WINDOW(chunks, d) is the 16 columns from origin + d, for a constant d, so that every
+// shift is a constant permutation.
+#define CHUNK_OF(d) (((d) + 16) / 16)
+#define WINDOW(chunks, d) LANES_FROM(chunks[CHUNK_OF(d)], chunks[CHUNK_OF(d) + 1], ((d) + 16) % 16)
+
+// Columns start … start + 15 of `row` (W columns; zeros outside them and when !valid). start is
+// a multiple of 16 from the row's start, so only the chunk that holds column W - 1 is partial.
+inline float16 load_chunk(__global const float* row, const int start, const int W, const bool valid)
+{
+    if (!valid || start >= W || start + 16 <= 0) return (float16)(0.0f);
+    if (start >= 0 && start + 16 <= W) return vload16(0, row + start);
+    float lanes[16];
+    for (int l = 0; l < 16; ++l) lanes[l] = start + l >= 0 && start + l < W ? row[start + l] : 0.0f;
+    return vload16(0, lanes);
+}
