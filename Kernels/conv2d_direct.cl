@@ -8,22 +8,13 @@
 // output row for FILTERS filters of one group (a build define), as FILTERS float16 accumulators:
 // for each channel and tap, the 16 inputs under it (zeros in the padding) are read once and
 // multiplied by each filter's weight. A group's last block may hold fewer filters: the missing
-// ones repeat its last filter and are not stored. Without ROW_TAPS (below) the last segment of a
-// row shifts left to stay whole when the row has 16 outputs or more, and stores only its own
-// outputs; otherwise, and in a shorter row, it computes 16 lanes and stores those inside.
+// ones repeat its last filter and are not stored. The last segment of a row shifts left to stay
+// whole when the row has 16 outputs or more, and stores only its own outputs; a shorter row
+// computes 16 lanes and stores those inside.
 // Global size: (ceil(OW / 16), OH, N · groups · ceil((K / groups) / FILTERS)).
 
 #ifndef FILTERS
 #define FILTERS 1
-#endif
-
-// With stride 1 the host may set ROW_TAPS = S, TAP_DILATION = dilationW and PAD_SHIFT = padLeft
-// mod 16: segments then start at multiples of 16, each input row is read as aligned 16-column
-// chunks (zeros outside the row), and tap s's 16 inputs are a constant permute of two chunks,
-// so segments at the row's edges cost as little as the others (depthwise3x3: 16 → 21 GFLOP/s).
-#ifdef ROW_TAPS
-// Chunks from origin - 16 on: enough for every tap's window and the chunk after it.
-#define CHUNKS (CHUNK_OF((ROW_TAPS - 1) * TAP_DILATION - PAD_SHIFT + 15) + 2)
 #endif
 
 // The 16 inputs under tap column `iw0` of a row: row[iw0], row[iw0 + strideW], …, zero outside.
@@ -77,12 +68,7 @@ __kernel void conv2d_direct(
     const int filters = min(FILTERS, (group + 1) * filtersPerGroup - k0);
     const int channelsPerGroup = C / groups;
     const int firstChannel = group * channelsPerGroup;
-#ifdef ROW_TAPS
-    const int start = first;
-    const int origin = first - (padLeft - PAD_SHIFT);
-#else
     const int start = OW >= 16 ? min(first, OW - 16) : 0;
-#endif
 
     // Where every window of the 16 outputs lies inside the row, inputs are read without checks.
     const int iw0 = start * strideW - padLeft;
@@ -101,19 +87,9 @@ __kernel void conv2d_direct(
             if (ih < 0 || ih >= H) continue;  // the same padding row for all 16 outputs
             const int wr = flip ? R - 1 - r : r;
             __global const float* row = plane + (size_t)ih * W;
-#ifdef ROW_TAPS
-            float16 chunks[CHUNKS];
-#pragma unroll
-            for (int m = 0; m < CHUNKS; ++m)
-                chunks[m] = m >= CHUNK_OF(-PAD_SHIFT) ? load_chunk(row, origin + 16 * (m - 1), W, true) : (float16)(0.0f);
-#pragma unroll
-            for (int s = 0; s < ROW_TAPS; ++s) {
-                const float16 inputs = WINDOW(chunks, s * TAP_DILATION - PAD_SHIFT);
-#else
             for (int s = 0; s < S; ++s) {
                 const float16 inputs = inside && strideW == 1 ? vload16(0, row + iw0 + s * dilationW)
                     : input_row(row, iw0 + s * dilationW, strideW, W);
-#endif
                 const int ws = flip ? S - 1 - s : s;
                 __global const float* tap = taps + (c * R + wr) * S + ws;
 #pragma unroll
@@ -127,3 +103,72 @@ __kernel void conv2d_direct(
                   activation, slope, first, start, OW);
     }
 }
+
+#ifdef ROW_TAPS
+// conv2d_rows: stride 1 with one filter per work-item (depthwise), where the loads and the work-item
+// overhead dominate. Work-item (segment, b, n·K + k) computes outputs [16·segment, 16·segment + 16)
+// of output rows OUT_ROWS·b … OUT_ROWS·b + OUT_ROWS - 1 of filter k. Each input row under them is
+// read once, as aligned 16-column chunks (zeros outside the row); tap s's 16 inputs are a constant
+// permute of two chunks (ROW_TAPS = S, TAP_DILATION = dilationW and PAD_SHIFT = padLeft mod 16 are
+// build defines), and each input row feeds every output row it lies under.
+#ifndef OUT_ROWS
+#define OUT_ROWS 4
+#endif
+// Chunks from origin - 16 on: enough for every tap's window and the chunk after it.
+#define CHUNKS (CHUNK_OF((ROW_TAPS - 1) * TAP_DILATION - PAD_SHIFT + 15) + 2)
+
+__kernel void conv2d_rows(
+    __global const float* restrict input,
+    __global const float* restrict weight,
+    __global const float* restrict bias,
+    __global float* restrict output,
+    const int N, const int C, const int H, const int W, const int K, const int R, const int OH, const int OW,
+    const int padTop, const int padLeft, const int dilationH, const int groups,
+    const int flip, const int activation, const float slope)
+{
+    const int first = get_global_id(0) * 16;
+    const int oh0 = get_global_id(1) * OUT_ROWS;
+    const int nk = get_global_id(2);
+    if (first >= OW || oh0 >= OH || nk >= N * K) return;
+    const int n = nk / K, k = nk % K;
+    const int channelsPerGroup = C / groups;
+    const int firstChannel = k / (K / groups) * channelsPerGroup;
+    const int origin = first - (padLeft - PAD_SHIFT);
+    float16 sum[OUT_ROWS];
+#pragma unroll
+    for (int j = 0; j < OUT_ROWS; ++j) sum[j] = (float16)(0.0f);
+    // Input row t (from oh0 - padTop) is tap row (t - j) / dilationH of output row oh0 + j.
+    const int span = OUT_ROWS - 1 + (R - 1) * dilationH;
+    for (int c = 0; c < channelsPerGroup; ++c) {
+        __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
+        __global const float* taps = weight + ((size_t)k * channelsPerGroup + c) * R * ROW_TAPS;
+        for (int t = 0; t <= span; ++t) {
+            const int ih = oh0 - padTop + t;
+            if (ih < 0 || ih >= H) continue;  // padding rows add nothing
+            __global const float* row = plane + (size_t)ih * W;
+            float16 chunks[CHUNKS];
+#pragma unroll
+            for (int m = 0; m < CHUNKS; ++m)
+                chunks[m] = m >= CHUNK_OF(-PAD_SHIFT) ? load_chunk(row, origin + 16 * (m - 1), W, true) : (float16)(0.0f);
+            float16 inputs[ROW_TAPS];
+#pragma unroll
+            for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW(chunks, s * TAP_DILATION - PAD_SHIFT);
+#pragma unroll
+            for (int j = 0; j < OUT_ROWS; ++j) {
+                const int d = t - j;
+                if (d < 0 || d % dilationH != 0 || d / dilationH >= R) continue;
+                const int r = d / dilationH;
+                __global const float* tapRow = taps + (flip ? R - 1 - r : r) * ROW_TAPS;
+#pragma unroll
+                for (int s = 0; s < ROW_TAPS; ++s) sum[j] = fma(inputs[s], (float16)(tapRow[flip ? ROW_TAPS - 1 - s : s]), sum[j]);
+            }
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < OUT_ROWS; ++j) {
+        if (oh0 + j < OH)
+            store_row(output + (((size_t)n * K + k) * OH + oh0 + j) * OW, sum[j], bias ? bias[k] : 0.0f,
+                      activation, slope, first, first, OW);
+    }
+}
+#endif

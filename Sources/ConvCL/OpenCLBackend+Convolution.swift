@@ -99,13 +99,24 @@ extension OpenCLBackend {
         let most = vectorWidth >= 16 ? 16 : 8
         let perWorkItem = [most, 8, 4, 1].first { $0 <= g.outputChannelsPerGroup } ?? 1
         let blocks = g.groups * ((g.outputChannelsPerGroup + perWorkItem - 1) / perWorkItem)
-        // With one filter per work-item (depthwise) the loads dominate: with stride 1 and taps
-        // within 64 columns, the taps come as constant permutes of aligned chunks. (With 16
-        // filters per work-item it made no difference: mel3x3_c1 at 97–100 GFLOP/s either way.)
-        let rowTaps = perWorkItem == 1 && g.strideWidth == 1 && (g.kernelWidth - 1) * g.dilationWidth <= 64
-            ? " -DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DPAD_SHIFT=\(g.padLeft % 16)" : ""
+        // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
+        // overhead dominate: conv2d_rows shares each input row between output rows and takes the
+        // taps as constant permutes of aligned chunks. depthwise3x3 with 1, 2, 4, 6 and 8 output
+        // rows per work-item: 20, 30, 41, 40 and 36 GFLOP/s (conv2d_direct: 16).
+        if perWorkItem == 1, g.strideHeight == 1, g.strideWidth == 1, (g.kernelWidth - 1) * g.dilationWidth <= 64 {
+            let rows = 4
+            try launch(
+                source: "conv2d_direct", kernel: "conv2d_rows",
+                options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DPAD_SHIFT=\(g.padLeft % 16) -DOUT_ROWS=\(rows)",
+                arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
+                    g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight,
+                    g.outputHeight, g.outputWidth, g.padTop, g.padLeft, g.dilationHeight, g.groups, g.flipped ? 1 : 0,
+                ], "conv2d")) + [.int32(activation), .float(slope)],
+                globalSize: [(g.outputWidth + 15) / 16, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels])
+            return
+        }
         try launch(
-            source: "conv2d_direct", kernel: "conv2d_direct", options: "-DFILTERS=\(perWorkItem)" + rowTaps,
+            source: "conv2d_direct", kernel: "conv2d_direct", options: "-DFILTERS=\(perWorkItem)",
             arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
                 + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
             globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.batch * blocks])
