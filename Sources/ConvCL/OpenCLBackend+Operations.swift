@@ -38,8 +38,6 @@ extension OpenCLBackend {
         let chunkTarget = 4096
         let splits = max(1, min((layout.reducedCount + chunkTarget - 1) / chunkTarget, 16384 / layout.outputCount))
         let chunk = (layout.reducedCount + splits - 1) / splits
-        let partials = try allocate(SIMD2<Float>.self, count: layout.outputCount * splits, operation: "reduce")
-        defer { recycle(partials) }  // once both stages are enqueued
         let options = "-DOP=\(descriptor.operation.kernelCode)"
         let vectors: [KernelArgument] = [
             .int32(Int32(layout.keptSizes.count)), .int32x8(try layout.keptSizes.map { try int32($0, "reduce") }),
@@ -47,10 +45,19 @@ extension OpenCLBackend {
             .int32(Int32(layout.reducedSizes.count)), .int32x8(try layout.reducedSizes.map { try int32($0, "reduce") }),
             .int32x8(try layout.reducedStrides.map { try int32($0, "reduce") }),
         ]
+        let sizes = try int32Arguments([layout.outputCount, splits, layout.reducedCount, chunk], "reduce")
+        guard splits > 1 else {
+            // One chunk per output: the first stage finishes it, with no second launch or partials.
+            try launch(
+                source: "reduce", kernel: "reduce_partial", options: options,
+                arguments: [.buffer(x), .buffer(nil), .buffer(y)] + sizes + vectors, globalSize: [layout.outputCount])
+            return output
+        }
+        let partials = try allocate(SIMD2<Float>.self, count: layout.outputCount * splits, operation: "reduce")
+        defer { recycle(partials) }  // once both stages are enqueued
         try launch(
             source: "reduce", kernel: "reduce_partial", options: options,
-            arguments: [.buffer(x), .buffer(partials)]
-                + (try int32Arguments([layout.outputCount, splits, layout.reducedCount, chunk], "reduce")) + vectors,
+            arguments: [.buffer(x), .buffer(partials), .buffer(nil)] + sizes + vectors,
             globalSize: [layout.outputCount * splits])
         try launch(
             source: "reduce", kernel: "reduce_final", options: options,

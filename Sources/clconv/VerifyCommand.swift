@@ -109,8 +109,9 @@ struct VerifyCommand: ParsableCommand {
         for operation in ReductionOperation.allCases {
             let positive = operation == .logSum
             let input = positive ? (image.0, image.1.map { abs($0) + 0.01 }) : image
-            // Axes 0 and -1 take the general path; the contiguous last axis, the vectorized one.
-            for axes in [[0, -1], [-1]] {
+            // Axes 0 and -1 take the general path; the contiguous last axis, the vectorized one;
+            // all axes, 10,005 values into one output, the two stages (partials, then final).
+            for axes in [[0, -1], [-1], [0, 1, 2, 3]] {
                 checks.append(("reduce \(operation.rawValue) \(axes)", [input], operation == .max || operation == .min, { b, t in
                     try b.reduce(t[0], descriptor: .init(operation, axes: axes, keepDims: false)).values()
                 }))
