@@ -21,7 +21,7 @@ public final class OpenCLBackend: Backend {
     let gemmTile: GEMMTile
     /// Winograd runs in chunks of tiles whose transformed input and products take about this
     /// many bytes, so that they stay in the last-level cache between its kernels (mel3x3_c32:
-    /// 5.5–7.4 ms in one chunk, 3.5–4.9 ms in chunks of 8 MiB, 4.2–4.4 in chunks of 2 MiB).
+    /// 6.5–7.4 ms in one chunk, 3.5–4.9 ms in chunks of 8 MiB, 4.2–4.4 in chunks of 2 MiB).
     let winogradChunkBytes: Int
     let context: CLContext
     let queue: CLCommandQueue
