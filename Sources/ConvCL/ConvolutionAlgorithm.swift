@@ -1,7 +1,8 @@
 /// The ways the OpenCL backend can compute a convolution.
 public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
-    /// One work-item per output element, looping over the window and the input channels. Needs no
-    /// workspace; the fallback for every shape.
+    /// Each work-item computes 16 outputs of a row for a block of filters (or, for depthwise
+    /// convolutions with stride 1, of four rows for one filter), looping over the window and the
+    /// input channels. Needs no workspace; the fallback for every shape.
     case direct
     /// The input patches gathered into a matrix (im2col), then a register-tiled GEMM with explicit
     /// vectors. Needs the patch matrix as workspace.
@@ -10,6 +11,10 @@ public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// input and the filters are transformed into 36 GEMMs over 4×4 output tiles, which take 4×
     /// fewer multiplications than the convolution. Needs the transformed input, filters and
     /// products as workspace.
+    ///
+    /// Its rounding error is larger: against a float64 reference, a relative L2 error of 1e-6 to
+    /// 5e-6 for 64 to 512 input channels, where `direct` and `im2colGEMM` stay near 1e-7. Force
+    /// `im2colGEMM` (`ConvolutionOptions(algorithm:)`, which computes every shape) where that matters.
     case winograd
 }
 
