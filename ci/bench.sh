@@ -40,4 +40,4 @@ filter_args=()
 .build/release/clconv bench --device opencl --min-seconds "$min_seconds" "${filter_args[@]}" --json "$out/convcl.json"
 # tinygrad on the OpenCL device, like ConvCL; onnxruntime uses every core of the CPU.
 DEV=CL .venv-bench/bin/python ci/bench/peers.py "$out/convcl.json" "$out" \
-    --min-seconds "$min_seconds" --filter "$filter" --clblast-tool "$out/clblast_convgemm"
+    --min-seconds "$min_seconds" --filter "$filter" --clblast-tool "$out/clblast_convgemm" --clconv .build/release/clconv

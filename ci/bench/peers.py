@@ -6,9 +6,11 @@ device: a copy kernel (bandwidth) and an FMA loop (peak FLOP/s).
 
 Every figure is a median wall time per call, from the call until its result is ready, after a
 warm-up call; rates use the same FLOP and byte counts as `clconv bench` (FLOPs 2·N·K·OH·OW·(C/g)·R·S,
-bytes = input read + output written).
+bytes = input read + output written). ConvCL is timed again (`clconv bench --filter CASE`, its
+chosen algorithm) right before the peers of each case, so that a busy phase of the shared machine
+falls on ConvCL and its peers alike rather than on one side of the run.
 
-Usage: peers.py CONVCL_JSON OUT_DIR [--min-seconds S] [--filter TEXT]
+Usage: peers.py CONVCL_JSON OUT_DIR --clconv BINARY --clblast-tool TOOL [--min-seconds S] [--filter TEXT]
 Writes OUT_DIR/bench.json and OUT_DIR/bench.svg and prints the table.
 """
 
@@ -212,6 +214,19 @@ def svg_chart(rows, path):
         f.write("\n".join(out) + "\n")
 
 
+def clconv_time(binary, name, algorithm, min_seconds, out_dir):
+    """ConvCL's median wall time per call for case `name` with its chosen algorithm, timed now."""
+    path = os.path.join(out_dir, "convcl-case.json")
+    subprocess.run([binary, "bench", "--device", "opencl", "--filter", name, "--min-seconds", str(min_seconds),
+                    "--json", path], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(path) as f:
+        rows = [r for r in json.load(f) if r["case"] == name and r["chosen"]]
+    if len(rows) != 1 or rows[0]["algorithm"] != algorithm:
+        sys.exit(f"peers.py: clconv bench --filter {name} gave {rows}, expected one chosen row with {algorithm}")
+    os.remove(path)
+    return rows[0]["wallSeconds"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("convcl_json")
@@ -219,6 +234,7 @@ def main():
     parser.add_argument("--min-seconds", type=float, default=1.0)
     parser.add_argument("--filter", default="")
     parser.add_argument("--clblast-tool", required=True)
+    parser.add_argument("--clconv", required=True, help="the clconv binary, to time ConvCL beside each case's peers")
     args = parser.parse_args()
 
     with open(args.convcl_json) as f:
@@ -238,7 +254,7 @@ def main():
         flops, nbytes = work(kind, p)
         amount, unit = (flops / 1e9, "GFLOP/s") if flops else (nbytes / 1e9, "GB/s")
         mine = next(r for r in convcl if r["case"] == name)
-        seconds = {"convcl": mine["wallSeconds"]}
+        seconds = {"convcl": clconv_time(args.clconv, name, mine["algorithm"], args.min_seconds, args.out_dir)}
         errors = {}
         for peer, timer in [("onnxruntime", lambda: onnxruntime_time(kind, p, arrays, args.min_seconds)),
                             ("tinygrad", lambda: tinygrad_time(kind, p, arrays, args.min_seconds)),
