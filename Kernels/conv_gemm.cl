@@ -11,7 +11,7 @@
 // columns. A work-group covers every filter panel of a few column panels (dimension 0 runs over
 // filter panels), so those panels are read from memory once and reused from cache. Tails are zero
 // padding, so only the stores are guarded; the bias and the activation are applied at the store.
-// Dimension 2 runs over a batch of independent GEMMs (Winograd's 16) at given strides.
+// Dimension 2 runs over a batch of independent GEMMs (Winograd's 36) at given strides.
 
 // A row of a panel is TILE_N floats: VECTORS vectors of WIDTH floats (float16 at most).
 #if TILE_N == 4
@@ -105,7 +105,7 @@ __kernel void gemm(
     const int CRS, const int Kg, const int P, const int K, const int spatial, const int group,
     const int activation, const float slope, const int batchA, const int batchB, const int batchOutput)
 {
-    // Dimension 2 runs over a batch of independent GEMMs (Winograd's 16), `batch…` floats apart.
+    // Dimension 2 runs over a batch of independent GEMMs (Winograd's 36), `batch…` floats apart.
     const size_t batch = get_global_id(2);
     const int m0 = get_global_id(0) * TILE_M;
     const int p0 = get_global_id(1) * TILE_N;
