@@ -53,6 +53,11 @@ struct RunCommand: ParsableCommand {
     var activation: String?
     @Option(help: "Convolutions: the leaky ReLU slope. Default: 0.01.")
     var slope: Float?
+    @Option(help: ArgumentHelp(
+        "Convolutions on an OpenCL device: direct, im2col-gemm or winograd, instead of the backend's choice.",
+        discussion: "winograd computes 3×3 convolutions with stride 1, dilation 1 and one group, and rounds 2–4× more than im2col-gemm. Default: the backend's choice.",
+        valueName: "algorithm"))
+    var algorithm: String?
     @Option(help: "Pooling: the window size per spatial dimension (required).")
     var kernel: String?
     @Flag(help: "Pooling: round output sizes up (a window starting in the right padding is dropped).")
@@ -76,6 +81,7 @@ struct RunCommand: ParsableCommand {
         allow("mode", mode != nil, when: op.isConvolution)
         allow("activation", activation != nil, when: op.isConvolution)
         allow("slope", slope != nil, when: op.isConvolution)
+        allow("algorithm", algorithm != nil, when: op.isConvolution)
         allow("stride", stride != nil, when: op.isConvolution || op.isPooling)
         allow("padding", padding != nil, when: op.isConvolution || op.isPooling)
         allow("dilation", dilation != nil, when: op.isConvolution || op.isPooling)
@@ -92,10 +98,24 @@ struct RunCommand: ParsableCommand {
         if op.isConvolution && weight == nil { throw ValidationError("\(op.rawValue) needs --weight") }
         if op.isPooling && kernel == nil { throw ValidationError("\(op.rawValue) needs --kernel") }
         if op == .reduce && reduction == nil { throw ValidationError("reduce needs --op") }
+        if let algorithm, ConvolutionAlgorithm(rawValue: algorithm) == nil {
+            throw ValidationError(
+                "--algorithm \(algorithm): expected \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    /// The device's backend, with the convolution algorithm forced when --algorithm is given.
+    func backend() throws -> any Backend {
+        let backend = try device.backend()
+        guard let name = algorithm, let algorithm = ConvolutionAlgorithm(rawValue: name) else { return backend }
+        guard let openCL = backend as? OpenCLBackend else {
+            throw ValidationError("--algorithm needs an OpenCL device; the device is \(backend.name)")
+        }
+        return try OpenCLBackend(device: .index(openCL.device.index), convolution: .init(algorithm: algorithm))
     }
 
     func run() throws {
-        let backend = try device.backend()
+        let backend = try self.backend()
         let x = try load(input, backend)
         let rank = operation.spatialRank
         switch operation {

@@ -30,6 +30,7 @@ struct CommandLineTests {
         try write("w2.npy", [6, 2, 3, 2], &random)
         try write("w1.npy", [3, 4, 7], &random)
         try write("b6.npy", [6], &random)
+        try write("w3.npy", [5, 4, 3, 3], &random)
         let reference = ReferenceBackend()
         func tensor(_ name: String) throws -> Tensor {
             let array = try read(name)
@@ -64,7 +65,12 @@ struct CommandLineTests {
                 try reference.reduce(try tensor("x2.npy"), descriptor: .init(.logSumExp, axes: [1, -1], keepDims: false))
             }),
             (["reduce", "--input", "x2.npy", "--op", "l2"], { try reference.reduce(try tensor("x2.npy"), descriptor: .init(.l2)) }),
-        ]
+        ] + ConvolutionAlgorithm.allCases.map { algorithm in
+            // Each algorithm forced, on a convolution Winograd computes too.
+            (["conv2d", "--input", "x2.npy", "--weight", "w3.npy", "--padding", "same-upper", "--algorithm", algorithm.rawValue], {
+                try reference.conv2d(try tensor("x2.npy"), weight: try tensor("w3.npy"), bias: nil, descriptor: .init(padding: .sameUpper))
+            })
+        }
         for (arguments, expected) in cases {
             let run = try runCLConv(
                 ["run"] + arguments.map { $0.hasSuffix(".npy") ? path($0) : $0 } + ["--output", path("y.npy"), "--device", "opencl"])
@@ -75,6 +81,12 @@ struct CommandLineTests {
             #expect(result.shape == want.shape, "\(arguments)")
             #expect(relativeL2Error(try result.float32Values(), try want.values()) <= 1e-5, "\(arguments); seed \(random.seed)")
         }
+
+        // A forced algorithm that does not compute the convolution is refused before it runs.
+        let refused = try runCLConv(["run", "conv2d", "--input", path("x2.npy"), "--weight", path("w3.npy"), "--stride", "2,2",
+                                     "--algorithm", "winograd", "--output", path("z.npy"), "--device", "opencl"])
+        #expect(refused.status == 1 && refused.stderr.contains("winograd computes 3×3 convolutions with stride 1"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("z.npy")))
 
         // Max pooling's indices come out as int64, PyTorch's flat index per plane.
         let indices = try runCLConv(["run", "maxpool2d", "--input", path("x2.npy"), "--kernel", "2,2", "--output", path("p.npy"), "--indices", path("i.npy")])
@@ -164,6 +176,10 @@ struct CommandLineTests {
             (["run", "maxpool2d", "--input", path("x.npy"), "--output", path("y.npy")], 1, "needs --kernel"),
             (["run", "conv2d", "--input", path("missing.npy"), "--weight", path("w.npy"), "--output", path("y.npy")], 1, "missing.npy"),
             (base + ["--device", "no-such-device"], 2, "no OpenCL device matches"),
+            (base + ["--algorithm", "fft"], 1, "--algorithm fft: expected direct, im2col-gemm, winograd"),
+            (base + ["--algorithm", "direct", "--device", "cpu"], 1, "--algorithm needs an OpenCL device"),
+            (["run", "maxpool2d", "--input", path("x.npy"), "--output", path("y.npy"), "--kernel", "2,2", "--algorithm", "direct"], 1,
+             "does not take --algorithm"),
         ]
         for (arguments, status, text) in cases {
             let run = try runCLConv(arguments)
