@@ -106,16 +106,20 @@ __kernel void conv2d_direct(
 
 #ifdef ROW_TAPS
 // conv2d_rows: stride 1 with one filter per work-item (depthwise), where the loads and the work-item
-// overhead dominate. Work-item (segment, b, n·K + k) computes outputs [16·segment, 16·segment + 16)
-// of output rows OUT_ROWS·b … OUT_ROWS·b + OUT_ROWS - 1 of filter k. Each input row under them is
-// read once, as aligned 16-column chunks (zeros outside the row); tap s's 16 inputs are a constant
-// permute of two chunks (ROW_TAPS = S, TAP_DILATION = dilationW and PAD_SHIFT = padLeft mod 16 are
-// build defines), and each input row feeds every output row it lies under.
+// overhead dominate. Work-item (b, rowBlock, n·K + k) computes ROW_SEGMENTS segments of 16 outputs
+// from column 16·ROW_SEGMENTS·b of output rows OUT_ROWS·rowBlock … + OUT_ROWS - 1 of filter k (both
+// build defines). Each input row under them is read once, as aligned 16-column chunks (zeros
+// outside the row) that neighbouring segments share; tap s's 16 inputs are a constant permute of
+// two chunks (ROW_TAPS = S, TAP_DILATION = dilationW and PAD_SHIFT = padLeft mod 16 are build
+// defines), and each input row feeds every output row it lies under.
 #ifndef OUT_ROWS
 #define OUT_ROWS 4
 #endif
-// Chunks from origin - 16 on: enough for every tap's window and the chunk after it.
-#define CHUNKS (CHUNK_OF((ROW_TAPS - 1) * TAP_DILATION - PAD_SHIFT + 15) + 2)
+#ifndef ROW_SEGMENTS
+#define ROW_SEGMENTS 1
+#endif
+// Chunks from origin - 16 on: enough for every tap's window of every segment and the chunk after it.
+#define CHUNKS (CHUNK_OF((ROW_TAPS - 1) * TAP_DILATION - PAD_SHIFT + 15) + 2 + ROW_SEGMENTS - 1)
 
 __kernel void conv2d_rows(
     __global const float* restrict input,
@@ -126,7 +130,7 @@ __kernel void conv2d_rows(
     const int padTop, const int padLeft, const int dilationH, const int groups,
     const int flip, const int activation, const float slope)
 {
-    const int first = get_global_id(0) * 16;
+    const int first = get_global_id(0) * 16 * ROW_SEGMENTS;
     const int oh0 = get_global_id(1) * OUT_ROWS;
     const int nk = get_global_id(2);
     if (first >= OW || oh0 >= OH || nk >= N * K) return;
@@ -134,9 +138,11 @@ __kernel void conv2d_rows(
     const int channelsPerGroup = C / groups;
     const int firstChannel = k / (K / groups) * channelsPerGroup;
     const int origin = first - (padLeft - PAD_SHIFT);
-    float16 sum[OUT_ROWS];
+    float16 sum[OUT_ROWS][ROW_SEGMENTS];
 #pragma unroll
-    for (int j = 0; j < OUT_ROWS; ++j) sum[j] = (float16)(0.0f);
+    for (int j = 0; j < OUT_ROWS; ++j)
+#pragma unroll
+        for (int q = 0; q < ROW_SEGMENTS; ++q) sum[j][q] = (float16)(0.0f);
     // Input row t (from oh0 - padTop) is tap row (t - j) / dilationH of output row oh0 + j.
     const int span = OUT_ROWS - 1 + (R - 1) * dilationH;
     for (int c = 0; c < channelsPerGroup; ++c) {
@@ -150,25 +156,31 @@ __kernel void conv2d_rows(
 #pragma unroll
             for (int m = 0; m < CHUNKS; ++m)
                 chunks[m] = m >= CHUNK_OF(-PAD_SHIFT) ? load_chunk(row, origin + 16 * (m - 1), W, true) : (float16)(0.0f);
-            float16 inputs[ROW_TAPS];
 #pragma unroll
-            for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW(chunks, s * TAP_DILATION - PAD_SHIFT);
+            for (int q = 0; q < ROW_SEGMENTS; ++q) {
+                float16 inputs[ROW_TAPS];  // segment q's chunks start q chunks later
 #pragma unroll
-            for (int j = 0; j < OUT_ROWS; ++j) {
-                const int d = t - j;
-                if (d < 0 || d % dilationH != 0 || d / dilationH >= R) continue;
-                const int r = d / dilationH;
-                __global const float* tapRow = taps + (flip ? R - 1 - r : r) * ROW_TAPS;
+                for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW((chunks + q), s * TAP_DILATION - PAD_SHIFT);
 #pragma unroll
-                for (int s = 0; s < ROW_TAPS; ++s) sum[j] = fma(inputs[s], (float16)(tapRow[flip ? ROW_TAPS - 1 - s : s]), sum[j]);
+                for (int j = 0; j < OUT_ROWS; ++j) {
+                    const int d = t - j;
+                    if (d < 0 || d % dilationH != 0 || d / dilationH >= R) continue;
+                    const int r = d / dilationH;
+                    __global const float* tapRow = taps + (flip ? R - 1 - r : r) * ROW_TAPS;
+#pragma unroll
+                    for (int s = 0; s < ROW_TAPS; ++s)
+                        sum[j][q] = fma(inputs[s], (float16)(tapRow[flip ? ROW_TAPS - 1 - s : s]), sum[j][q]);
+                }
             }
         }
     }
 #pragma unroll
     for (int j = 0; j < OUT_ROWS; ++j) {
-        if (oh0 + j < OH)
-            store_row(output + (((size_t)n * K + k) * OH + oh0 + j) * OW, sum[j], bias ? bias[k] : 0.0f,
-                      activation, slope, first, first, OW);
+        if (oh0 + j >= OH) continue;
+        __global float* outputRow = output + (((size_t)n * K + k) * OH + oh0 + j) * OW;
+#pragma unroll
+        for (int q = 0; q < ROW_SEGMENTS; ++q)
+            store_row(outputRow, sum[j][q], bias ? bias[k] : 0.0f, activation, slope, first + 16 * q, first + 16 * q, OW);
     }
 }
 #endif

@@ -102,17 +102,18 @@ extension OpenCLBackend {
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
         // overhead dominate: conv2d_rows shares each input row between output rows and takes the
         // taps as constant permutes of aligned chunks. depthwise3x3 with 1, 2, 4, 6 and 8 output
-        // rows per work-item: 20, 30, 41, 40 and 36 GFLOP/s (conv2d_direct: 16).
+        // rows per work-item: 20, 30, 41, 40 and 36 GFLOP/s (conv2d_direct: 16); with 4 rows and
+        // 1, 2 and 4 segments of 16 outputs sharing their chunks: 45, 53 and 70.
         if perWorkItem == 1, g.strideHeight == 1, g.strideWidth == 1, (g.kernelWidth - 1) * g.dilationWidth <= 64 {
-            let rows = 4
+            let rows = 4, segments = min(4, (g.outputWidth + 15) / 16)
             try launch(
                 source: "conv2d_direct", kernel: "conv2d_rows",
-                options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DPAD_SHIFT=\(g.padLeft % 16) -DOUT_ROWS=\(rows)",
+                options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DPAD_SHIFT=\(g.padLeft % 16) -DOUT_ROWS=\(rows) -DROW_SEGMENTS=\(segments)",
                 arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
                     g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight,
                     g.outputHeight, g.outputWidth, g.padTop, g.padLeft, g.dilationHeight, g.groups, g.flipped ? 1 : 0,
                 ], "conv2d")) + [.int32(activation), .float(slope)],
-                globalSize: [(g.outputWidth + 15) / 16, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels])
+                globalSize: [(g.outputWidth + 16 * segments - 1) / (16 * segments), (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels])
             return
         }
         try launch(

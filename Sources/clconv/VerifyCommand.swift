@@ -35,6 +35,7 @@ struct VerifyCommand: ParsableCommand {
         let bias21 = ([21], random.floats(21))
         let bias4 = ([4], random.floats(4))
         let depthwise = ([10, 1, 3, 3], random.floats(10 * 9))
+        let depthwiseWide = ([3, 1, 3, 3], random.floats(3 * 9))
 
         typealias Check = (name: String, inputs: [([Int], [Float])], exact: Bool, run: (any Backend, [Tensor]) throws -> [Float])
         let convolutions: [Check] = [
@@ -53,6 +54,10 @@ struct VerifyCommand: ParsableCommand {
             }),
             ("conv2d depthwise", [image, depthwise], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
+            }),
+            // 71 outputs a row: work-items of four 16-output segments, the second one partly past the row.
+            ("conv2d depthwise wide", [wide, depthwiseWide], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 3, activation: .relu)).values()
             }),
             ("conv2d 1x1 kernel", [image, pointwise, bias21], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(activation: .leakyReLU(slope: 0.1))).values()
@@ -127,7 +132,7 @@ struct VerifyCommand: ParsableCommand {
             let discrepancy = Discrepancy(actual: actual, expected: expected)
             let ok = check.exact ? discrepancy.maxAbsolute == 0 : discrepancy.relativeL2 <= 1e-5
             if !ok { failures.append(name) }
-            print("\(name.padding(toLength: 32, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
+            print("\(name.padding(toLength: 36, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
         }
         if !failures.isEmpty {
             throw RuntimeFailure("\(failures.count) operator(s) differ from the reference: \(failures.joined(separator: ", ")) (seed \(seed))")
