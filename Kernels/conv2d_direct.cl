@@ -34,14 +34,7 @@ inline void store_row(
     __global float* row, float16 sum, const float bias, const int activation, const float slope,
     const int first, const int start, const int OW)
 {
-    sum = ACTIVATE(float16, sum + bias, activation, slope);
-    if (start == first && first + 16 <= OW) {
-        vstore16(sum, 0, row + first);
-    } else {
-        float values[16];
-        vstore16(sum, 0, values);
-        for (int j = first - start; j < 16 && start + j < OW; ++j) row[start + j] = values[j];
-    }
+    store_inside(row, ACTIVATE(float16, sum + bias, activation, slope), first, start, OW);
 }
 
 __kernel void conv2d_direct(

@@ -215,15 +215,7 @@ __kernel void transform_output(
         for (int q = 0; q < 4; ++q) {
             const int oh = (tile.y + q / SEGMENTS) * 4 + i;
             const int start = tile.z * 4 + 16 * (q % SEGMENTS);
-            if (oh >= OH || start >= OW) continue;
-            __global float* destination = plane + (size_t)oh * OW + start;
-            if (start + 16 <= OW) {
-                vstore16(quarters[q], 0, destination);
-            } else {
-                float lanes[16];
-                vstore16(quarters[q], 0, lanes);
-                for (int e = 0; start + e < OW; ++e) destination[e] = lanes[e];
-            }
+            if (oh < OH) store_inside(plane + (size_t)oh * OW, quarters[q], start, start, OW);
         }
     }
 }

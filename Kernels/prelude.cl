@@ -40,3 +40,16 @@ inline float16 load_chunk(__global const float* row, const int start, const int 
     for (int l = 0; l < 16; ++l) lanes[l] = start + l >= 0 && start + l < W ? row[start + l] : 0.0f;
     return vload16(0, lanes);
 }
+
+// Stores lanes first - start … 15 of v, lane j being column start + j of `row`, that lie before
+// column OW: one vector store when all 16 do.
+inline void store_inside(__global float* row, const float16 v, const int first, const int start, const int OW)
+{
+    if (start == first && first + 16 <= OW) {
+        vstore16(v, 0, row + first);
+    } else {
+        float lanes[16];
+        vstore16(v, 0, lanes);
+        for (int j = first - start; j < 16 && start + j < OW; ++j) row[start + j] = lanes[j];
+    }
+}

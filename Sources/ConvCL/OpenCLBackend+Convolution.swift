@@ -88,17 +88,11 @@ extension OpenCLBackend {
 
     private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let (activation, slope) = activationArguments(g.activation)
-        let sizes = [
-            g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
-            g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-            g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
-        ]
         // Filters per work-item: each input vector read serves all of them. 16 accumulators of
         // float16 fill half of AVX-512's registers (4, 8 and 16 gave resnet3x3 74, 104 and 177
         // GFLOP/s); with narrower vectors, 8. (32 crashed inside PoCL's work-group code.)
         let most = vectorWidth >= 16 ? 16 : 8
         let perWorkItem = [most, 8, 4, 1].first { $0 <= g.outputChannelsPerGroup } ?? 1
-        let blocks = g.groups * ((g.outputChannelsPerGroup + perWorkItem - 1) / perWorkItem)
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
         // overhead dominate: conv2d_rows shares each input row between output rows and takes the
         // taps as constant permutes of aligned chunks. depthwise3x3 with 1, 2, 4, 6 and 8 output
@@ -116,10 +110,14 @@ extension OpenCLBackend {
                 globalSize: [(g.outputWidth + 16 * segments - 1) / (16 * segments), (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels])
             return
         }
+        let blocks = g.groups * ((g.outputChannelsPerGroup + perWorkItem - 1) / perWorkItem)
         try launch(
             source: "conv2d_direct", kernel: "conv2d_direct", options: "-DFILTERS=\(perWorkItem)",
-            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)]
-                + (try int32Arguments(sizes, "conv2d")) + [.int32(activation), .float(slope)],
+            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
+                g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
+                g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
+            ], "conv2d")) + [.int32(activation), .float(slope)],
             globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.batch * blocks])
     }
 
