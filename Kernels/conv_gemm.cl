@@ -80,7 +80,7 @@ __kernel void im2col(
         }
     }
     __global float* destination = panels + ((size_t)panel * CRS + row) * TILE_N;
-    for (int v = 0; v < VECTORS; ++v) vstoreW(vloadW(v, values), v, destination);
+    for (int v = 0; v < VECTORS; ++v) STORE(floatW, vloadW(v, values), destination + v * WIDTH);
 }
 
 __kernel void pack_weights(
@@ -145,7 +145,7 @@ __kernel void gemm(
             if (contiguous) {
                 __global float* destination = output + ((size_t)n0 * K + k) * spatial + q0;
 #pragma unroll
-                for (int v = 0; v < VECTORS; ++v) vstoreW(ACTIVATE(floatW, acc[i][v] + add, activation, slope), v, destination);
+                for (int v = 0; v < VECTORS; ++v) STORE(floatW, ACTIVATE(floatW, acc[i][v] + add, activation, slope), destination + v * WIDTH);
             } else {
                 float values[TILE_N];
 #pragma unroll

@@ -118,7 +118,7 @@ inline int3 first_tile(const int g, const int rowGroups, const int columnBlocks)
 inline void store_panel(__global float* panels, const size_t batchOffset, const int C, const int c, const int t0, const float16 v)
 {
 #if TILE_N % 16 == 0
-    vstore16(v, 0, panels + batchOffset + ((size_t)(t0 / TILE_N) * C + c) * TILE_N + t0 % TILE_N);
+    STORE(float16, v, panels + batchOffset + ((size_t)(t0 / TILE_N) * C + c) * TILE_N + t0 % TILE_N);
 #else
     float lanes[16];
     vstore16(v, 0, lanes);

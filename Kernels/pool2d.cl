@@ -108,8 +108,8 @@ inline void pool_segment(
 #endif
     // The last segment of a row shifts left to stay whole; the outputs it shares with the one
     // before were written by this work-item with the same values.
-    vstore16(result, 0, output + row + start);
-    if (indices) vstore16(convert_long16(bestIndex), 0, indices + row + start);
+    STORE(float16, result, output + row + start);
+    if (indices) STORE(long16, convert_long16(bestIndex), indices + row + start);
 }
 
 // Work-item (oh, plane) computes output row oh of a plane, 16 outputs at a time.

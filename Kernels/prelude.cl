@@ -15,6 +15,17 @@
     ((activation) == 1 ? select((y), (T)(0.0f), isless((y), (T)(0.0f))) \
      : (activation) == 2 ? select((y) * (slope), (y), isgreater((y), (T)(0.0f))) : (y))
 
+// Vectors stored where only their element's alignment is known: PoCL 3.1 splits vstore16 into
+// 16-, 16- and 32-byte stores, while a store through a pointer to an under-aligned vector type is
+// one instruction. STORE(T, v, p) writes the vector v of type T (float4, float8, float16, long16)
+// to the global pointer p.
+typedef float4 unaligned_float4 __attribute__((aligned(4)));
+typedef float8 unaligned_float8 __attribute__((aligned(4)));
+typedef float16 unaligned_float16 __attribute__((aligned(4)));
+typedef long16 unaligned_long16 __attribute__((aligned(8)));
+#define STORE_AS(T, v, p) (*(__global unaligned_##T*)(p) = (v))
+#define STORE(T, v, p) STORE_AS(T, v, p)
+
 // Constant lane permutations of two float16s (lanes 0–15 of a, then 16–31 of b). PoCL compiles
 // them to single permutes. (clang's __builtin_shufflevector does as well, but oclgrind reports
 // its results as uninitialized.)
@@ -46,7 +57,7 @@ inline float16 load_chunk(__global const float* row, const int start, const int 
 inline void store_inside(__global float* row, const float16 v, const int first, const int start, const int OW)
 {
     if (start == first && first + 16 <= OW) {
-        vstore16(v, 0, row + first);
+        STORE(float16, v, row + first);
     } else {
         float lanes[16];
         vstore16(v, 0, lanes);
