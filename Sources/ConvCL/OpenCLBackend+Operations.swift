@@ -45,6 +45,15 @@ extension OpenCLBackend {
             .int32(Int32(layout.reducedSizes.count)), .int32x8(try layout.reducedSizes.map { try int32($0, "reduce") }),
             .int32x8(try layout.reducedStrides.map { try int32($0, "reduce") }),
         ]
+        if splits == 1, descriptor.operation != .logSumExp, layout.reducedStrides == [1], layout.reducedCount >= 16 {
+            // The reduced axes are the trailing ones, so the input is [outputs][reducedCount] (global
+            // pooling's planes): 16 outputs per work-item, folded together.
+            try launch(
+                source: "reduce", kernel: "reduce_rows", options: options,
+                arguments: [.buffer(x), .buffer(y)] + (try int32Arguments([layout.outputCount, layout.reducedCount], "reduce")),
+                globalSize: [(layout.outputCount + 15) / 16])
+            return output
+        }
         let sizes = try int32Arguments([layout.outputCount, splits, layout.reducedCount, chunk], "reduce")
         guard splits > 1 else {
             // One chunk per output: the first stage finishes it, with no second launch or partials.

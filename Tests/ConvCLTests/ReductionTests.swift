@@ -80,6 +80,39 @@ struct ReductionTests {
         }
     }
 
+    @Test("rows of 16 or more contiguous values (global pooling's planes): every operation, tails of rows and of 16-output groups", .needsOpenCL)
+    func contiguousRows() throws {
+        let device = try openCLBackend()
+        let reference = ReferenceBackend()
+        var random = TestRandom()
+        // Output counts around the 16 outputs a work-item folds; row lengths around its 16 lanes
+        // and 4-vector blocks (196: a 14×14 plane), up to the longest row one chunk takes (4096).
+        for (outputs, length) in [(1, 16), (5, 17), (16, 31), (17, 64), (33, 196), (40, 83), (3, 4096), (19, 1000)] {
+            for operation in ReductionOperation.allCases {
+                var values = random.floats(outputs * length)
+                switch operation {
+                case .logSum: values = values.map { abs($0) + 1.5 }
+                case .prod: values = values.map { 1 + $0 / Float(length) }
+                default: break
+                }
+                // A NaN in one row must reach that row's result, and no other.
+                let nanRow = random.int(0...outputs - 1)
+                values[nanRow * length + random.int(0...length - 1)] = .nan
+                let shape = [outputs, 1, length]
+                let descriptor = ReduceDescriptor(operation, axes: [-1])
+                let expected = try reference.reduce(try reference.tensor(shape: shape, values: values), descriptor: descriptor).values()
+                let actual = try device.reduce(try device.tensor(shape: shape, values: values), descriptor: descriptor).values()
+                let context = "\(operation) of [\(outputs), \(length)], NaN in row \(nanRow); seed \(random.seed)"
+                #expect(actual.count == outputs, "\(context)")
+                #expect(zip(actual, expected).allSatisfy { $0.isNaN == $1.isNaN }, "NaN rows differ: \(actual); \(context)")
+                let finite = zip(actual, expected).filter { !$1.isNaN }
+                // A product rounds once per factor, a random walk of √length roundings (ten times that).
+                let tolerance = [.max, .min].contains(operation) ? 0 : operation == .prod ? Double(length).squareRoot() * 6e-7 : 1e-6
+                #expect(relativeL2Error(finite.map(\.0), finite.map(\.1)) <= tolerance, "\(context)")
+            }
+        }
+    }
+
     @Test("a float32 sum of 10^7 values from [0, 1) is within 1e-6 of the float64 sum", .needsOpenCL)
     func accurateLargeSum() throws {
         let backend = try openCLBackend()
