@@ -14,16 +14,19 @@ extension OpenCLBackend {
             indices = IndexTensor(shape: g.outputShape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
             indexBuffer = buffer
         }
-        let sizes = [g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth]
-        let window = [
-            "WINDOW_R": g.kernelHeight, "WINDOW_S": g.kernelWidth, "STRIDE_H": g.strideHeight, "STRIDE_W": g.strideWidth,
-            "PAD_TOP": g.padTop, "PAD_LEFT": g.padLeft, "PAD_BOTTOM": g.padBottom, "PAD_RIGHT": g.padRight,
-            "DILATION_H": g.dilationHeight, "DILATION_W": g.dilationWidth, "MODE": mode == .max ? 0 : 1,
-            "COUNT_INCLUDE_PAD": g.countIncludePad ? 1 : 0,
+        // The window's shape is built in (its loops unroll, its loads are specialised); the rest
+        // are arguments, so that configurations differing in padding or vertical stride share a program.
+        let defines = [
+            "MODE": mode == .max ? 0 : 1, "INDICES": returnIndices ? 1 : 0, "WINDOW_R": g.kernelHeight, "WINDOW_S": g.kernelWidth,
+            "DILATION_W": g.dilationWidth, "VECTOR_STRIDE": [1, 2].contains(g.strideWidth) ? g.strideWidth : 0,
+        ]
+        let arguments = [
+            g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth,
+            g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationHeight, g.countIncludePad ? 1 : 0,
         ]
         try launch(
-            source: "pool2d", kernel: "pool2d", options: window.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }.joined(separator: " "),
-            arguments: [.buffer(x), .buffer(y), .buffer(indexBuffer)] + (try int32Arguments(sizes, operation)),
+            source: "pool2d", kernel: "pool2d", options: defines.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }.joined(separator: " "),
+            arguments: [.buffer(x), .buffer(y), .buffer(indexBuffer)] + (try int32Arguments(arguments, operation)),
             globalSize: [g.outputHeight, g.planes])
         return (output, indices)
     }
