@@ -36,10 +36,12 @@ extension OpenCLBackend {
             return ConvolutionPlan(algorithm: forced, workspaceBytes: bytes, reason: "forced by the caller")
         }
         if convolution.find { return try findPlan(g) }
-        // The GEMM pays when each output is a long enough dot product and several filters share the
-        // patch matrix; depthwise, single-filter groups and shallow products (mel3x3_c1: 9 taps,
-        // direct 107–122 against GEMM 60–102 GFLOP/s) stay direct.
-        guard g.patchRows >= 16, g.outputChannelsPerGroup >= 4 else {
+        // The GEMM pays when several filters share the patch matrix and either each output is a
+        // long enough dot product or the filters fill its register tile (mel3x3_c1, 9 taps and 32
+        // filters: GEMM 2.3–2.4 ms against direct 3.5–3.6 in interleaved runs, since its stores
+        // are whole vectors); depthwise, single-filter groups and shallow products of few filters
+        // stay direct.
+        guard g.outputChannelsPerGroup >= 4, g.patchRows >= 16 || g.outputChannelsPerGroup >= gemmTile.m else {
             return ConvolutionPlan(
                 algorithm: .direct, workspaceBytes: 0,
                 reason: "\(g.outputChannelsPerGroup) filter(s) per group over \(g.patchRows) taps: too little to share for a GEMM")

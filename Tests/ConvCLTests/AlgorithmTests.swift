@@ -29,6 +29,11 @@ struct AlgorithmTests {
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")
+        // A shallow product (one channel, 3×3) goes to the GEMM only with enough filters to fill its tile.
+        let mel = try backend.plan(input: [2, 1, 24, 40], weight: [32, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(mel.algorithm == .im2colGEMM, "\(mel)")
+        let few = try backend.plan(input: [2, 1, 24, 40], weight: [4, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(few.algorithm == .direct && few.reason.contains("4 filter(s) per group over 9 taps"), "\(few)")
         let long = try backend.plan(input: [4, 1, 4096], weight: [64, 1, 512], bias: nil, descriptor: Conv1DDescriptor(stride: 4))
         #expect(long.algorithm == .im2colGEMM)
     }
