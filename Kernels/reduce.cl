@@ -183,19 +183,24 @@ inline float2 fold16(float2 state, const float16 a, const float16 b)
 }
 #endif
 
+// The output of a reduction other than logsumexp from its combined value x (a float or a vector).
+#if OP == 1
+#define FINISH(x, reducedCount) ((x) / (float)(reducedCount))  // 0/0 = NaN for an empty reduction, as in ONNX
+#elif OP == 6
+#define FINISH(x, reducedCount) sqrt(x)
+#elif OP == 8
+#define FINISH(x, reducedCount) log(x)
+#else
+#define FINISH(x, reducedCount) (x)
+#endif
+
 // The output of a reduction from its combined partial.
 inline float finish(const float2 state, const int reducedCount)
 {
-#if OP == 1
-    return state.x / (float)reducedCount;  // 0/0 = NaN for an empty reduction, as in ONNX
-#elif OP == 6
-    return sqrt(state.x);
-#elif OP == 8
-    return log(state.x);
-#elif OP == 9
+#if OP == 9
     return state.x == -INFINITY ? -INFINITY : state.x + log(state.y);
 #else
-    return state.x;
+    return FINISH(state.x, reducedCount);
 #endif
 }
 
@@ -276,26 +281,8 @@ inline void fold_pair(
     *b = shuffle2(xb, yb, low);
     kahan16(a, b, high);
     kahan16(a, b, -shuffle2(xb, yb, low + H));
-#elif OP == 2
-    *a = select(*a, high, isgreater(high, *a) | isnan(high));
-#elif OP == 3
-    *a = select(*a, high, isless(high, *a) | isnan(high));
 #else
-    *a = *a * high;
-#endif
-}
-
-// finish() on 16 results.
-inline float16 finish16(const float16 x, const int reducedCount)
-{
-#if OP == 1
-    return x / (float)reducedCount;
-#elif OP == 6
-    return sqrt(x);
-#elif OP == 8
-    return log(x);
-#else
-    return x;
+    accumulate16(a, b, high);  // max, min and prod take their operand as it is
 #endif
 }
 
@@ -332,6 +319,6 @@ __kernel void reduce_rows(
 #if SUM_LIKE
     a[0] -= b[0];
 #endif
-    store_inside(output, finish16(a[0], reducedCount), first, first, outputs);
+    store_inside(output, FINISH(a[0], reducedCount), first, first, outputs);
 }
 #endif
