@@ -35,12 +35,12 @@ __kernel void im2col(
     const int C, const int H, const int W, const int OH, const int OW,
     const int R, const int S, const int strideH, const int strideW, const int padTop, const int padLeft,
     const int dilationH, const int dilationW, const int channelsPerGroup, const int group,
-    const int P, const int Ppad, const int CRS)
+    const int P, const int Ppad, const int CRS, const int firstPanel)
 {
     // Work-item (row, panel) writes the panel's TILE_N columns of one row as one vector; neighbours
     // in dimension 0 take the next row, so together they write a contiguous block.
     const int row = get_global_id(0);  // (c·R + r)·S + s within the group
-    const int panel = get_global_id(1);
+    const int panel = firstPanel + get_global_id(1);
     if (row >= CRS || panel * TILE_N >= Ppad) return;
     const int s = row % S;
     const int r = (row / S) % R;
@@ -79,7 +79,7 @@ __kernel void im2col(
             if (++oh == OH) { oh = 0; ++n; }
         }
     }
-    __global float* destination = panels + ((size_t)panel * CRS + row) * TILE_N;
+    __global float* destination = panels + ((size_t)(panel - firstPanel) * CRS + row) * TILE_N;
     for (int v = 0; v < VECTORS; ++v) STORE(floatW, vloadW(v, values), destination + v * WIDTH);
 }
 
@@ -103,12 +103,12 @@ __kernel void gemm(
     __global const float* restrict filterPanels, __global const float* restrict columnPanels,
     __global const float* restrict bias, __global float* restrict output,
     const int CRS, const int Kg, const int P, const int K, const int spatial, const int group,
-    const int activation, const float slope, const int batchA, const int batchB, const int batchOutput)
+    const int activation, const float slope, const int batchA, const int batchB, const int batchOutput, const int firstPanel)
 {
     // Dimension 2 runs over a batch of independent GEMMs (Winograd's 36), `batch…` floats apart.
     const size_t batch = get_global_id(2);
     const int m0 = get_global_id(0) * TILE_M;
-    const int p0 = get_global_id(1) * TILE_N;
+    const int p0 = (firstPanel + get_global_id(1)) * TILE_N;
     __global const float* a = filterPanels + batch * batchA + (size_t)get_global_id(0) * CRS * TILE_M;
     __global const float* b = columnPanels + batch * batchB + (size_t)get_global_id(1) * CRS * TILE_N;
     output += batch * batchOutput;

@@ -5,7 +5,8 @@ public enum ConvolutionAlgorithm: String, Sendable, Hashable, CaseIterable {
     /// input channels. Needs no workspace; the fallback for every shape.
     case direct
     /// The input patches gathered into a matrix (im2col), then a register-tiled GEMM with explicit
-    /// vectors. Needs the patch matrix as workspace.
+    /// vectors, over chunks of the output positions. Needs a chunk of the patch matrix (about 2 MiB)
+    /// as workspace.
     case im2colGEMM = "im2col-gemm"
     /// Winograd F(4×4, 3×3): 3×3 convolutions with stride 1, dilation 1 and one group only. The
     /// input and the filters are transformed into 36 GEMMs over 4×4 output tiles, which take 4×
@@ -116,14 +117,22 @@ extension ConvolutionGeometry {
         tile.paddedColumns(16 * winogradChunkItems(chunkBytes: chunkBytes), filters: outputChannels, alignment: 16)
     }
 
-    /// The workspace of `algorithm` with GEMM tile `tile` (and Winograd chunks of `winogradChunkBytes`),
-    /// in bytes: for im2col-GEMM the patch matrix and the packed filters of one group (groups run
-    /// one after another and reuse them).
-    func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile, winogradChunkBytes: Int) -> Int {
+    /// Columns of the patch matrix that im2col-gemm gathers and multiplies at a time: as many as
+    /// keep a chunk's patches within `chunkBytes`, in whole GEMM work-groups (at least one).
+    func gemmChunkColumns(tile: GEMMTile, chunkBytes: Int) -> Int {
+        let padded = tile.paddedColumns(patchColumns, filters: outputChannelsPerGroup)
+        let groupColumns = tile.n * tile.columnPanelsPerGroup(filterPanels: tile.paddedFilters(outputChannelsPerGroup) / tile.m)
+        return min(padded, max(groupColumns, chunkBytes / (4 * patchRows) / groupColumns * groupColumns))
+    }
+
+    /// The workspace of `algorithm` with GEMM tile `tile` (im2col-gemm's chunks of `chunkBytes`, Winograd's of `winogradChunkBytes`),
+    /// in bytes: for im2col-GEMM a chunk of `chunkBytes` of the patch matrix and the packed filters
+    /// of one group (chunks and groups run one after another and reuse them).
+    func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile, chunkBytes: Int, winogradChunkBytes: Int) -> Int {
         switch algorithm {
         case .direct: 0
         case .im2colGEMM:
-            4 * patchRows * (tile.paddedColumns(patchColumns, filters: outputChannelsPerGroup) + tile.paddedFilters(outputChannelsPerGroup))
+            4 * patchRows * (gemmChunkColumns(tile: tile, chunkBytes: chunkBytes) + tile.paddedFilters(outputChannelsPerGroup))
         case .winograd:
             // 36 transformed input matrices (C × tiles of a chunk), filter matrices (K × C) and
             // products (K × tiles of a chunk).

@@ -14,7 +14,7 @@ extension OpenCLBackend {
 
     /// The workspace `algorithm` needs for `g` on this backend, in bytes.
     func workspaceBytes(_ algorithm: ConvolutionAlgorithm, _ g: ConvolutionGeometry) -> Int {
-        g.workspaceBytes(algorithm, tile: gemmTile, winogradChunkBytes: winogradChunkBytes)
+        g.workspaceBytes(algorithm, tile: gemmTile, chunkBytes: gemmChunkBytes, winogradChunkBytes: winogradChunkBytes)
     }
 
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
@@ -123,22 +123,17 @@ extension OpenCLBackend {
             globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.batch * blocks])
     }
 
+    /// im2col and the GEMM take the columns (output positions) in chunks whose patches stay in
+    /// cache for the GEMM: the chunk's patch matrix is the workspace, so it is bounded too.
     private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let columns = g.patchColumns, rows = g.patchRows
         let tile = gemmTile
         let paddedColumns = tile.paddedColumns(columns, filters: g.outputChannelsPerGroup)
         let paddedFilters = tile.paddedFilters(g.outputChannelsPerGroup)
-        try withWorkspace(floats: [rows * paddedColumns, rows * paddedFilters], operation: "conv2d") { scratch in
+        let chunk = g.gemmChunkColumns(tile: tile, chunkBytes: gemmChunkBytes)
+        try withWorkspace(floats: [rows * chunk, rows * paddedFilters], operation: "conv2d") { scratch in
             let (patches, packed) = (scratch[0], scratch[1])
             for group in 0..<g.groups {
-                try launch(
-                    source: "conv_gemm", kernel: "im2col", options: tile.options,
-                    arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
-                        g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
-                        g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-                        g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup, group, columns, paddedColumns, rows,
-                    ], "conv2d")),
-                    globalSize: [rows, paddedColumns / tile.n])
                 try launch(
                     source: "conv_gemm", kernel: "pack_weights", options: tile.options,
                     arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
@@ -146,25 +141,37 @@ extension OpenCLBackend {
                         g.flipped ? 1 : 0,
                     ], "conv2d")),
                     globalSize: [paddedFilters, rows])
-                try enqueueGEMM(
-                    filterPanels: packed, columnPanels: patches, bias: b, output: y,
-                    depth: rows, filters: g.outputChannelsPerGroup, columns: columns, paddedColumns: paddedColumns,
-                    outputChannels: g.outputChannels, spatial: g.outputHeight * g.outputWidth, group: group,
-                    activation: g.activation)
+                for first in stride(from: 0, to: paddedColumns, by: chunk) {
+                    let count = min(chunk, paddedColumns - first)
+                    try launch(
+                        source: "conv_gemm", kernel: "im2col", options: tile.options,
+                        arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
+                            g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
+                            g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                            g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup, group, columns, paddedColumns, rows,
+                            first / tile.n,
+                        ], "conv2d")),
+                        globalSize: [rows, count / tile.n])
+                    try enqueueGEMM(
+                        filterPanels: packed, columnPanels: patches, bias: b, output: y,
+                        depth: rows, filters: g.outputChannelsPerGroup, columns: columns, paddedColumns: count,
+                        outputChannels: g.outputChannels, spatial: g.outputHeight * g.outputWidth, group: group,
+                        activation: g.activation, firstColumn: first)
+                }
             }
         }
     }
 
     /// Enqueues the GEMM kernel: output = A · B for `filters` rows of A (packed in filter panels)
-    /// and `columns` columns of B (packed in column panels, `paddedColumns` of them with padding),
-    /// each a dot product over `depth`. Outputs go to channel `group · filters + m` of an NCHW
+    /// and the `paddedColumns` columns of B from `firstColumn` on (packed in column panels; of
+    /// `columns` in all, the rest padding), each a dot product over `depth`. Outputs go to channel `group · filters + m` of an NCHW
     /// tensor of `outputChannels` channels and `spatial` positions per image, with the bias and
     /// the activation. `batch` runs that many independent products, `strides` floats apart in A,
     /// B and the output.
     private func enqueueGEMM(
         filterPanels: CLBuffer, columnPanels: CLBuffer, bias: CLBuffer?, output: CLBuffer,
         depth: Int, filters: Int, columns: Int, paddedColumns: Int, outputChannels: Int, spatial: Int, group: Int,
-        activation: Activation, batch: (count: Int, strides: [Int]) = (1, [0, 0, 0])
+        activation: Activation, batch: (count: Int, strides: [Int]) = (1, [0, 0, 0]), firstColumn: Int = 0
     ) throws {
         let tile = gemmTile
         let panels = tile.paddedFilters(filters) / tile.m
@@ -176,7 +183,7 @@ extension OpenCLBackend {
             source: "conv_gemm", kernel: "gemm", options: tile.options,
             arguments: [.buffer(filterPanels), .buffer(columnPanels), .buffer(bias), .buffer(output)]
                 + (try int32Arguments([depth, filters, columns, outputChannels, spatial, group], "conv2d"))
-                + [.int32(kind), .float(slope)] + (try int32Arguments(batch.strides, "conv2d")),
+                + [.int32(kind), .float(slope)] + (try int32Arguments(batch.strides + [firstColumn / tile.n], "conv2d")),
             globalSize: [panels, paddedColumns / tile.n, batch.count],
             localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
     }

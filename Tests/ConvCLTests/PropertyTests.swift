@@ -18,17 +18,26 @@ struct PropertyTests {
         let expected = try operation(reference, try inputs.map { try reference.tensor(shape: $0.shape, values: $0.values) })
         for device in try devices ?? [openCLBackend()] {
             let actual = try operation(device, try inputs.map { try device.tensor(shape: $0.shape, values: $0.values) })
-            try expectClose(actual, expected, tolerance: tolerance, "\(device.convolution.algorithm?.rawValue ?? "chosen") \(context)")
+            try expectClose(
+                actual, expected, tolerance: tolerance,
+                "\(device.convolution.algorithm?.rawValue ?? "chosen") (GEMM chunks of \(device.gemmChunkBytes) bytes) \(context)")
         }
     }
 
     /// The algorithms that compute every convolution (Winograd, only 3×3 stride 1, has its own test).
     static let generalAlgorithms = ConvolutionAlgorithm.allCases.filter { $0 != .winograd }
 
-    /// One backend per general algorithm, each forcing it.
-    static let algorithmBackends: [OpenCLBackend] = generalAlgorithms.compactMap {
-        try? OpenCLBackend(device: .automatic, convolution: .init(algorithm: $0))
-    }
+    /// One backend per general algorithm, each forcing it, and im2col-gemm once more in chunks of
+    /// one GEMM work-group's columns (most cases run in several, the last one short).
+    static let algorithmBackends: [OpenCLBackend] = {
+        guard let (device, info) = try? Devices.find(.automatic) else { return [] }
+        let forced = generalAlgorithms.compactMap {
+            try? OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(algorithm: $0))
+        }
+        let chunked = try? OpenCLBackend(
+            device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), gemmChunkBytes: 1)
+        return forced + (chunked.map { [$0] } ?? [])
+    }()
 
     func randomPadding(_ random: inout TestRandom, rank: Int, limit: Int) -> Padding {
         switch random.int(0...4) {
@@ -41,7 +50,7 @@ struct PropertyTests {
 
     @Test("conv2d with every algorithm: groups, depthwise, every padding form, stride, dilation, bias, activation, flip")
     func conv2d() throws {
-        #expect(Self.algorithmBackends.count == Self.generalAlgorithms.count)
+        #expect(Self.algorithmBackends.count == Self.generalAlgorithms.count + 1)
         var random = TestRandom()
         for _ in 0..<Self.cases {
             let groups = random.int(1...3)
