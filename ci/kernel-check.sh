@@ -13,9 +13,11 @@ swift build --product clconv
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The cache stays off: binaries built by another driver are not oclgrind's. Twice: with oclgrind's
-# own vector width (1: the narrow tile sizes) and with 16 (the tile sizes chosen for AVX-512).
+# own vector width (1: the narrow tile sizes) and with 16 (the tile sizes chosen for AVX-512, and
+# im2col-gemm in chunks of one GEMM work-group, so that every chunk offset is checked).
 for width in 1 16; do
-    OCLGRIND_BUILD_OPTIONS=-cl-opt-disable CONVCL_CACHE_DIR= CONVCL_VECTOR_WIDTH=$width \
+    chunk=$([ "$width" = 16 ] && echo 1 || echo "")
+    OCLGRIND_BUILD_OPTIONS=-cl-opt-disable CONVCL_CACHE_DIR= CONVCL_VECTOR_WIDTH=$width CONVCL_GEMM_CHUNK_BYTES=$chunk \
         oclgrind --log "$log" --check-api --data-races --uninitialized .build/debug/clconv verify --device 0
     if [ -s "$log" ]; then
         cat "$log" >&2

@@ -108,13 +108,13 @@ public final class OpenCLBackend: Backend {
     /// shape and of many chunks).
     init(
         device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions,
-        gemmTile: GEMMTile? = nil, gemmChunkBytes: Int = 2 << 20, winogradChunkBytes: Int = 8 << 20
+        gemmTile: GEMMTile? = nil, gemmChunkBytes: Int? = nil, winogradChunkBytes: Int = 8 << 20
     ) throws {
         self.device = info
         self.convolution = convolution
         vectorWidth = try Self.vectorWidth(for: info)
         self.gemmTile = gemmTile ?? GEMMTile(vectorWidth: vectorWidth)
-        self.gemmChunkBytes = gemmChunkBytes
+        self.gemmChunkBytes = try gemmChunkBytes ?? Self.gemmChunkBytes()
         self.winogradChunkBytes = winogradChunkBytes
         context = try CLContext(device: device)
         queue = try CLCommandQueue(context: context)
@@ -135,6 +135,17 @@ public final class OpenCLBackend: Backend {
                 operation: "OpenCLBackend", argument: "CONVCL_VECTOR_WIDTH", reason: "expected 1, 2, 4, 8 or 16, got \"\(text)\"")
         }
         return width
+    }
+
+    /// `CONVCL_GEMM_CHUNK_BYTES` if set (so that a simulator can run im2col-gemm in many chunks:
+    /// `ci/kernel-check.sh` runs oclgrind with 1, a chunk of one GEMM work-group), else 2 MiB.
+    static func gemmChunkBytes(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        guard let text = environment["CONVCL_GEMM_CHUNK_BYTES"], !text.isEmpty else { return 2 << 20 }
+        guard let bytes = Int(text), bytes > 0 else {
+            throw ConvCLError.invalidArgument(
+                operation: "OpenCLBackend", argument: "CONVCL_GEMM_CHUNK_BYTES", reason: "expected a positive number of bytes, got \"\(text)\"")
+        }
+        return bytes
     }
 
     /// What the backend has done so far.

@@ -151,4 +151,23 @@ struct AlgorithmTests {
             }
         }
     }
+
+    @Test("CONVCL_GEMM_CHUNK_BYTES sets im2col-gemm's chunks, and with them its workspace; a bad value is an error", .needsOpenCL)
+    func gemmChunkOverride() throws {
+        #expect(try OpenCLBackend.gemmChunkBytes(environment: [:]) == 2 << 20)
+        #expect(try OpenCLBackend.gemmChunkBytes(environment: ["CONVCL_GEMM_CHUNK_BYTES": "4096"]) == 4096)
+        for bad in ["0", "-1", "big"] {
+            #expect {
+                try OpenCLBackend.gemmChunkBytes(environment: ["CONVCL_GEMM_CHUNK_BYTES": bad])
+            } throws: { error in
+                guard case ConvCLError.invalidArgument(_, "CONVCL_GEMM_CHUNK_BYTES", let reason) = error else { return false }
+                return reason.contains("\"\(bad)\"")
+            }
+        }
+        // mel3x3_c1's 9 × 196608 patches (7 MiB) in chunks: a 2 MiB workspace instead of 7.
+        let (device, info) = try Devices.find(.automatic)
+        let backend = try OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init())
+        let plan = try backend.plan(input: [16, 1, 96, 128], weight: [32, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(plan.algorithm == .im2colGEMM && plan.workspaceBytes <= (2 << 20) + 4 * 9 * 64, "\(plan)")
+    }
 }
