@@ -12,6 +12,8 @@
 // filter panels), so those panels are read from memory once and reused from cache. Tails are zero
 // padding, so only the stores are guarded; the bias and the activation are applied at the store.
 // Dimension 2 runs over a batch of independent GEMMs (Winograd's 36) at given strides.
+// Both im2col and gemm take a chunk of the column panels at a time, from panel firstPanel on: the
+// panels buffer holds that chunk's panels only, so that it stays in cache between the two.
 
 // A row of a panel is TILE_N floats: VECTORS vectors of WIDTH floats (float16 at most).
 #if TILE_N == 4

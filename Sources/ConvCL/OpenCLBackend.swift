@@ -24,9 +24,8 @@ public final class OpenCLBackend: Backend {
     /// 6.5–7.4 ms in one chunk, 3.5–4.9 ms in chunks of 8 MiB, 4.2–4.4 in chunks of 2 MiB).
     let winogradChunkBytes: Int
     /// im2col-gemm gathers and multiplies the patch matrix in chunks of about this many bytes, so
-    /// that the GEMM reads the patches from cache (see `gemmChunkColumns`). Chunks of 2 MiB against
-    /// one chunk, interleaved: pointwise 1.23 against 1.62 ms, audio1d 5.9 against 6.7, stride2_7x7
-    /// 2.24 against 2.46; chunks of 1 and 4 MiB were no better.
+    /// that the GEMM reads the patches from cache (see `gemmChunkColumns`; 2 MiB: 1, 4 and 8 MiB
+    /// were no better).
     let gemmChunkBytes: Int
     let context: CLContext
     let queue: CLCommandQueue

@@ -28,7 +28,8 @@ struct PropertyTests {
     static let generalAlgorithms = ConvolutionAlgorithm.allCases.filter { $0 != .winograd }
 
     /// One backend per general algorithm, each forcing it, and im2col-gemm once more in chunks of
-    /// one GEMM work-group's columns (most cases run in several, the last one short).
+    /// one GEMM work-group's columns (cases with more taps than filters, most of them, run in
+    /// several, the last one short).
     static let algorithmBackends: [OpenCLBackend] = {
         guard let (device, info) = try? Devices.find(.automatic) else { return [] }
         let forced = generalAlgorithms.compactMap {
