@@ -130,9 +130,9 @@ extension ConvolutionGeometry {
         return min(padded, max(groupColumns, chunkBytes / (4 * patchRows) / groupColumns * groupColumns))
     }
 
-    /// The workspace of `algorithm` with GEMM tile `tile` (im2col-gemm's chunks of `chunkBytes`, Winograd's of `winogradChunkBytes`),
-    /// in bytes: for im2col-GEMM a chunk of `chunkBytes` of the patch matrix and the packed filters
-    /// of one group (chunks and groups run one after another and reuse them).
+    /// The workspace of `algorithm` with GEMM tile `tile` and chunks of `chunkBytes` (im2col-gemm)
+    /// or `winogradChunkBytes` (Winograd), in bytes: for im2col-gemm a chunk of the patch matrix
+    /// and the packed filters of one group (chunks and groups run one after another and reuse them).
     func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile, chunkBytes: Int, winogradChunkBytes: Int) -> Int {
         switch algorithm {
         case .direct: 0
