@@ -40,14 +40,7 @@ extension OpenCLBackend {
         // chunk of a few thousand elements.
         let chunkTarget = 4096
         let splits = max(1, min((layout.reducedCount + chunkTarget - 1) / chunkTarget, 16384 / layout.outputCount))
-        let chunk = (layout.reducedCount + splits - 1) / splits
         let options = "-DOP=\(descriptor.operation.kernelCode)"
-        let vectors: [KernelArgument] = [
-            .int32(Int32(layout.keptSizes.count)), .int32x8(try layout.keptSizes.map { try int32($0, "reduce") }),
-            .int32x8(try layout.keptStrides.map { try int32($0, "reduce") }),
-            .int32(Int32(layout.reducedSizes.count)), .int32x8(try layout.reducedSizes.map { try int32($0, "reduce") }),
-            .int32x8(try layout.reducedStrides.map { try int32($0, "reduce") }),
-        ]
         if splits == 1, descriptor.operation != .logSumExp, layout.reducedStrides == [1], layout.reducedCount >= 16 {
             // The reduced axes are the trailing ones, so the input is [outputs][reducedCount] (global
             // pooling's planes): 16 outputs per work-item, folded together.
@@ -57,6 +50,13 @@ extension OpenCLBackend {
                 globalSize: [(layout.outputCount + 15) / 16])
             return output
         }
+        let chunk = (layout.reducedCount + splits - 1) / splits
+        let vectors: [KernelArgument] = [
+            .int32(Int32(layout.keptSizes.count)), .int32x8(try layout.keptSizes.map { try int32($0, "reduce") }),
+            .int32x8(try layout.keptStrides.map { try int32($0, "reduce") }),
+            .int32(Int32(layout.reducedSizes.count)), .int32x8(try layout.reducedSizes.map { try int32($0, "reduce") }),
+            .int32x8(try layout.reducedStrides.map { try int32($0, "reduce") }),
+        ]
         let sizes = try int32Arguments([layout.outputCount, splits, layout.reducedCount, chunk], "reduce")
         guard splits > 1 else {
             // One chunk per output: the first stage finishes it, with no second launch or partials.
