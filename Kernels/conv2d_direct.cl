@@ -100,17 +100,18 @@ __kernel void conv2d_direct(
 #ifdef ROW_TAPS
 // conv2d_rows: stride 1 with one filter per work-item (depthwise), where the loads and the work-item
 // overhead dominate. Work-item (b, rowBlock, n·K + k) computes ROW_SEGMENTS segments of 16 outputs
-// from column 16·ROW_SEGMENTS·b of output rows OUT_ROWS·rowBlock … + OUT_ROWS - 1 of filter k (both
-// build defines). Each input row under them is read once, as aligned 16-column chunks (zeros
-// outside the row) that neighbouring segments share; tap s's 16 inputs are a constant permute of
-// two chunks (ROW_TAPS = S, TAP_DILATION = dilationW and PAD_SHIFT = padLeft mod 16 are build
-// defines), and each input row feeds every output row it lies under.
-#ifndef OUT_ROWS
-#define OUT_ROWS 4
-#endif
+// from column 16·ROW_SEGMENTS·b of output rows rows·rowBlock … + rows - 1 of filter k. It reads
+// the input rows under them once, top to bottom, as aligned 16-column chunks (zeros outside the
+// row) that neighbouring segments share; tap s's 16 inputs are a constant permute of two chunks.
+// Each input row feeds every output row it lies under: the sums of the last DEPTH output rows are
+// kept in registers, and the oldest is complete, and stored, once the input row under its last
+// tap row is read. Build defines: ROW_TAPS = S, TAP_DILATION = dilationW, TAP_ROWS = R,
+// ROW_DILATION = dilationH, PAD_SHIFT = padLeft mod 16 and ROW_SEGMENTS.
 #ifndef ROW_SEGMENTS
 #define ROW_SEGMENTS 1
 #endif
+// Output rows an input row lies under: input row t is tap row r of output row t - r·ROW_DILATION.
+#define DEPTH ((TAP_ROWS - 1) * ROW_DILATION + 1)
 // Chunks from origin - 16 on: enough for every tap's window of every segment and the chunk after it.
 #define CHUNKS (CHUNK_OF((ROW_TAPS - 1) * TAP_DILATION - PAD_SHIFT + 15) + 2 + ROW_SEGMENTS - 1)
 
@@ -119,61 +120,65 @@ __kernel void conv2d_rows(
     __global const float* restrict weight,
     __global const float* restrict bias,
     __global float* restrict output,
-    const int N, const int C, const int H, const int W, const int K, const int R, const int OH, const int OW,
-    const int padTop, const int padLeft, const int dilationH, const int groups,
-    const int flip, const int activation, const float slope)
+    const int N, const int C, const int H, const int W, const int K, const int OH, const int OW,
+    const int padTop, const int padLeft, const int groups, const int rows, const int flip, const int activation,
+    const float slope)
 {
     const int first = get_global_id(0) * 16 * ROW_SEGMENTS;
-    const int oh0 = get_global_id(1) * OUT_ROWS;
+    const int oh0 = get_global_id(1) * rows;
     const int nk = get_global_id(2);
     if (first >= OW || oh0 >= OH || nk >= N * K) return;
     const int n = nk / K, k = nk % K;
     const int channelsPerGroup = C / groups;
     const int firstChannel = k / (K / groups) * channelsPerGroup;
     const int origin = first - (padLeft - PAD_SHIFT);
-    float16 sum[OUT_ROWS][ROW_SEGMENTS];
+    const float b = bias ? bias[k] : 0.0f;
+    float16 sum[DEPTH][ROW_SEGMENTS];  // sum[d]: output row oh0 + t - d, after input row t
 #pragma unroll
-    for (int j = 0; j < OUT_ROWS; ++j)
+    for (int d = 0; d < DEPTH; ++d)
 #pragma unroll
-        for (int q = 0; q < ROW_SEGMENTS; ++q) sum[j][q] = (float16)(0.0f);
-    // Input row t (from oh0 - padTop) is tap row (t - j) / dilationH of output row oh0 + j.
-    const int span = OUT_ROWS - 1 + (R - 1) * dilationH;
-    for (int c = 0; c < channelsPerGroup; ++c) {
-        __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
-        __global const float* taps = weight + ((size_t)k * channelsPerGroup + c) * R * ROW_TAPS;
-        for (int t = 0; t <= span; ++t) {
-            const int ih = oh0 - padTop + t;
-            if (ih < 0 || ih >= H) continue;  // padding rows add nothing
-            __global const float* row = plane + (size_t)ih * W;
-            float16 chunks[CHUNKS];
+        for (int q = 0; q < ROW_SEGMENTS; ++q) sum[d][q] = (float16)(0.0f);
+    for (int t = 0; t < rows + DEPTH - 1; ++t) {
+        const int ih = oh0 - padTop + t;
+        if (ih >= 0 && ih < H) {  // padding rows add nothing
+            for (int c = 0; c < channelsPerGroup; ++c) {
+                __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
+                __global const float* taps = weight + ((size_t)k * channelsPerGroup + c) * TAP_ROWS * ROW_TAPS;
+                float16 chunks[CHUNKS];
 #pragma unroll
-            for (int m = 0; m < CHUNKS; ++m)
-                chunks[m] = m >= CHUNK_OF(-PAD_SHIFT) ? load_chunk(row, origin + 16 * (m - 1), W, true) : (float16)(0.0f);
+                for (int m = 0; m < CHUNKS; ++m)
+                    chunks[m] = m >= CHUNK_OF(-PAD_SHIFT)
+                        ? load_chunk(plane, H * W, ih, origin + 16 * (m - 1), W, true) : (float16)(0.0f);
 #pragma unroll
-            for (int q = 0; q < ROW_SEGMENTS; ++q) {
-                float16 inputs[ROW_TAPS];  // segment q's chunks start q chunks later
+                for (int q = 0; q < ROW_SEGMENTS; ++q) {
+                    float16 inputs[ROW_TAPS];  // segment q's chunks start q chunks later
 #pragma unroll
-                for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW((chunks + q), s * TAP_DILATION - PAD_SHIFT);
+                    for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW((chunks + q), s * TAP_DILATION - PAD_SHIFT);
 #pragma unroll
-                for (int j = 0; j < OUT_ROWS; ++j) {
-                    const int d = t - j;
-                    if (d < 0 || d % dilationH != 0 || d / dilationH >= R) continue;
-                    const int r = d / dilationH;
-                    __global const float* tapRow = taps + (flip ? R - 1 - r : r) * ROW_TAPS;
+                    for (int r = 0; r < TAP_ROWS; ++r) {
+                        __global const float* tapRow = taps + (flip ? TAP_ROWS - 1 - r : r) * ROW_TAPS;
 #pragma unroll
-                    for (int s = 0; s < ROW_TAPS; ++s)
-                        sum[j][q] = fma(inputs[s], (float16)(tapRow[flip ? ROW_TAPS - 1 - s : s]), sum[j][q]);
+                        for (int s = 0; s < ROW_TAPS; ++s) {
+                            const float tap = tapRow[flip ? ROW_TAPS - 1 - s : s];
+                            sum[r * ROW_DILATION][q] = fma(inputs[s], (float16)(tap), sum[r * ROW_DILATION][q]);
+                        }
+                    }
                 }
             }
         }
-    }
+        const int oh = oh0 + t - (DEPTH - 1);  // complete now
+        if (oh >= oh0 && oh < OH) {
+            __global float* outputRow = output + (((size_t)n * K + k) * OH + oh) * OW;
 #pragma unroll
-    for (int j = 0; j < OUT_ROWS; ++j) {
-        if (oh0 + j >= OH) continue;
-        __global float* outputRow = output + (((size_t)n * K + k) * OH + oh0 + j) * OW;
+            for (int q = 0; q < ROW_SEGMENTS; ++q)
+                store_row(outputRow, sum[DEPTH - 1][q], b, activation, slope, first + 16 * q, first + 16 * q, OW);
+        }
 #pragma unroll
-        for (int q = 0; q < ROW_SEGMENTS; ++q)
-            store_row(outputRow, sum[j][q], bias ? bias[k] : 0.0f, activation, slope, first + 16 * q, first + 16 * q, OW);
+        for (int d = DEPTH - 1; d > 0; --d)
+#pragma unroll
+            for (int q = 0; q < ROW_SEGMENTS; ++q) sum[d][q] = sum[d - 1][q];
+#pragma unroll
+        for (int q = 0; q < ROW_SEGMENTS; ++q) sum[0][q] = (float16)(0.0f);
     }
 }
 #endif

@@ -155,7 +155,7 @@ __kernel void transform_input(
             const bool valid = i < items && ih >= 0 && ih < H;
             for (int m = 0; m < 6; ++m)
                 chunks[r][m] = m >= CHUNK_OF(-PAD_SHIFT) && m <= CHUNK_OF(4 * ROW_TILES + 1 - PAD_SHIFT)
-                    ? load_chunk(plane + (size_t)ih * W, origin + 16 * (m - 1), W, valid) : (float16)(0.0f);
+                    ? load_chunk(plane, H * W, ih, origin + 16 * (m - 1), W, valid) : (float16)(0.0f);
         }
         // d[j]: lane l holds column 4l + j of the span, the tiles' row `row`.
         const float16 from0[4] = SPAN_FROM(chunks, 0), from4[4] = SPAN_FROM(chunks, 4);

@@ -49,23 +49,54 @@ inline float16 load_whole16(__global const float* p)
 #define CHUNK_OF(d) (((d) + 16) / 16)
 #define WINDOW(chunks, d) LANES_FROM(chunks[CHUNK_OF(d)], chunks[CHUNK_OF(d) + 1], ((d) + 16) % 16)
 
-// Columns start … start + 15 of `row` (W columns; zeros outside them and when !valid). start is
-// a multiple of 16 from the row's start, so only the chunk that holds column W - 1 is partial.
-inline float16 load_chunk(__global const float* row, const int start, const int W, const bool valid)
+// Columns start … start + 15 of row ih of `plane` (planeSize floats, rows of W; zeros outside the
+// row and when !valid). start is a multiple of 16 from the row's start, so only the chunks that
+// hold column 0 or W - 1 are partial: where their 16 floats lie inside the plane, they are one
+// load with the lanes outside the row set to zero.
+inline float16 load_chunk(
+    __global const float* plane, const int planeSize, const int ih, const int start, const int W, const bool valid)
 {
     if (!valid || start >= W || start + 16 <= 0) return (float16)(0.0f);
-    if (start >= 0 && start + 16 <= W) return load_whole16(row + start);
+    const long offset = (long)ih * W + start;
+    if (start >= 0 && start + 16 <= W) return load_whole16(plane + offset);
+    const int16 column = (int16)(start) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    if (offset >= 0 && offset + 16 <= planeSize)
+        return select(load_whole16(plane + offset), (float16)(0.0f), (column < 0) | (column >= W));
     float lanes[16];
-    for (int l = 0; l < 16; ++l) lanes[l] = start + l >= 0 && start + l < W ? row[start + l] : 0.0f;
+    for (int l = 0; l < 16; ++l) lanes[l] = start + l >= 0 && start + l < W ? plane[offset + l] : 0.0f;
     return vload16(0, lanes);
 }
 
+// Stores lanes 0 … count - 1 of v (none when count ≤ 0, all 16 when count ≥ 16) to p, in pieces
+// of 16, 8, 4, 2 and 1 lanes taken from registers. (Going through a private array cost a failed
+// store forwarding per tail: the read of the array waited for every earlier store to reach the
+// cache.) The halves are taken with shuffle, which oclgrind follows lane by lane; through .lo and
+// .hi it takes a half with any uninitialized lane, past the end, as wholly uninitialized.
+#define LOW8(v) shuffle(v, (uint8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define HIGH8(v) shuffle(v, (uint8)(8, 9, 10, 11, 12, 13, 14, 15))
+#define LOW4(v) shuffle(v, (uint4)(0, 1, 2, 3))
+#define HIGH4(v) shuffle(v, (uint4)(4, 5, 6, 7))
+inline void store_prefix(__global float* p, const float16 v, const int count)
+{
+    if (count <= 0) return;
+    if (count >= 16) {
+        STORE(float16, v, p);
+        return;
+    }
+    if (count & 8) STORE(float8, LOW8(v), p);
+    const float8 rest8 = count & 8 ? HIGH8(v) : LOW8(v);
+    if (count & 4) STORE(float4, LOW4(rest8), p + (count & 8));
+    const float4 rest4 = count & 4 ? HIGH4(rest8) : LOW4(rest8);
+    if (count & 2) vstore2(shuffle(rest4, (uint2)(0, 1)), 0, p + (count & 12));
+    if (count & 1) p[count & 14] = count & 2 ? rest4.s2 : rest4.s0;
+}
+
 // Stores lanes first - start … 15 of v, lane j being column start + j of `row`, that lie before
-// column OW: one vector store when all 16 do.
+// column OW: from registers when first = start.
 inline void store_inside(__global float* row, const float16 v, const int first, const int start, const int OW)
 {
-    if (start == first && first + 16 <= OW) {
-        STORE(float16, v, row + first);
+    if (start == first) {
+        store_prefix(row + first, v, OW - first);
     } else {
         float lanes[16];
         vstore16(v, 0, lanes);

@@ -96,20 +96,27 @@ extension OpenCLBackend {
         let most = vectorWidth >= 16 ? 16 : 8
         let perWorkItem = [most, 8, 4, 1].first { $0 <= g.outputChannelsPerGroup } ?? 1
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
-        // overhead dominate: conv2d_rows shares each input row between output rows and takes the
-        // taps as constant permutes of aligned chunks. depthwise3x3 with 1, 2, 4, 6 and 8 output
-        // rows per work-item: 20, 30, 41, 40 and 36 GFLOP/s (conv2d_direct: 16); with 4 rows and
-        // 1, 2 and 4 segments of 16 outputs sharing their chunks: 45, 53 and 70.
+        // overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
+        // constant permutes give the taps, and keeps the sums of the output rows under it in
+        // registers. depthwise3x3 on the Xeon, from 0.8 ms on one core: tails stored from
+        // registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed into
+        // rotating sums (rows per work-item 8) 0.67×, 28 rows instead of 8 0.89×. Up to 4 segments
+        // of 16 outputs share their chunks (2 segments: 1.4× slower), while their sums, DEPTH of
+        // them each, fit in half the registers.
         if perWorkItem == 1, g.strideHeight == 1, g.strideWidth == 1, (g.kernelWidth - 1) * g.dilationWidth <= 64 {
-            let rows = 4, segments = min(4, (g.outputWidth + 15) / 16)
+            let depth = (g.kernelHeight - 1) * g.dilationHeight + 1
+            let segments = min(max(1, 16 / depth), 4, (g.outputWidth + 15) / 16)
+            let columnBlocks = (g.outputWidth + 16 * segments - 1) / (16 * segments)
+            let rows = directRowsPerItem ?? rowsPerWorkItem(rows: g.outputHeight, columns: g.batch * g.outputChannels * columnBlocks)
             try launch(
                 source: "conv2d_direct", kernel: "conv2d_rows",
-                options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DPAD_SHIFT=\(g.padLeft % 16) -DOUT_ROWS=\(rows) -DROW_SEGMENTS=\(segments)",
+                options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DTAP_ROWS=\(g.kernelHeight) "
+                    + "-DROW_DILATION=\(g.dilationHeight) -DPAD_SHIFT=\(g.padLeft % 16) -DROW_SEGMENTS=\(segments)",
                 arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
-                    g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight,
-                    g.outputHeight, g.outputWidth, g.padTop, g.padLeft, g.dilationHeight, g.groups, g.flipped ? 1 : 0,
+                    g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.outputHeight, g.outputWidth,
+                    g.padTop, g.padLeft, g.groups, rows, g.flipped ? 1 : 0,
                 ], "conv2d")) + [.int32(activation), .float(slope)],
-                globalSize: [(g.outputWidth + 16 * segments - 1) / (16 * segments), (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels])
+                globalSize: [columnBlocks, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels])
             return
         }
         let blocks = g.groups * ((g.outputChannelsPerGroup + perWorkItem - 1) / perWorkItem)
@@ -121,6 +128,15 @@ extension OpenCLBackend {
                 g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
             ], "conv2d")) + [.int32(activation), .float(slope)],
             globalSize: [(g.outputWidth + 15) / 16, g.outputHeight, g.batch * blocks])
+    }
+
+    /// Output rows per work-item of `conv2d_rows`, whose launch has `columns` work-items per row
+    /// block: a whole column of `rows` (each input row is read once), unless that launches fewer
+    /// than 64 work-items per compute unit; then fewer rows, so that it launches that many.
+    private func rowsPerWorkItem(rows: Int, columns: Int) -> Int {
+        let wanted = 64 * device.computeUnits
+        let blocks = min(rows, max(1, (wanted + columns - 1) / columns))
+        return (rows + blocks - 1) / blocks
     }
 
     /// im2col and the GEMM take the columns (output positions) in chunks whose patches stay in

@@ -27,6 +27,9 @@ public final class OpenCLBackend: Backend {
     /// that the GEMM reads the patches from cache (see `gemmChunkColumns`; 2 MiB: 1, 4 and 8 MiB
     /// were no better).
     let gemmChunkBytes: Int
+    /// Output rows per work-item of the depthwise kernel, `conv2d_rows`, when set (for tests of
+    /// blocks of rows with a short last one); otherwise `rowsPerWorkItem` chooses.
+    let directRowsPerItem: Int?
     let context: CLContext
     let queue: CLCommandQueue
     private let cache: ProgramCache
@@ -102,12 +105,14 @@ public final class OpenCLBackend: Backend {
         try self.init(device: device, info: info, cache: cache, convolution: convolution)
     }
 
-    /// Opens `device`; `gemmTile` overrides the device's GEMM tile, and `gemmChunkBytes` and
-    /// `winogradChunkBytes` the size of im2col-gemm's and Winograd's chunks (for tests of every tile
-    /// shape and of many chunks).
+    /// Opens `device`; `gemmTile` overrides the device's GEMM tile, `gemmChunkBytes` and
+    /// `winogradChunkBytes` the size of im2col-gemm's and Winograd's chunks, and
+    /// `directRowsPerItem` the output rows of a depthwise work-item (for tests of every tile shape,
+    /// of many chunks and of blocks of rows).
     init(
         device: CLDevice, info: DeviceInfo, cache: CacheSetting, convolution: ConvolutionOptions,
-        gemmTile: GEMMTile? = nil, gemmChunkBytes: Int? = nil, winogradChunkBytes: Int = 8 << 20
+        gemmTile: GEMMTile? = nil, gemmChunkBytes: Int? = nil, winogradChunkBytes: Int = 8 << 20,
+        directRowsPerItem: Int? = nil
     ) throws {
         self.device = info
         self.convolution = convolution
@@ -115,6 +120,7 @@ public final class OpenCLBackend: Backend {
         self.gemmTile = gemmTile ?? GEMMTile(vectorWidth: vectorWidth)
         self.gemmChunkBytes = try gemmChunkBytes ?? Self.gemmChunkBytes()
         self.winogradChunkBytes = winogradChunkBytes
+        self.directRowsPerItem = directRowsPerItem
         context = try CLContext(device: device)
         queue = try CLCommandQueue(context: context)
         switch cache {

@@ -27,9 +27,10 @@ struct PropertyTests {
     /// The algorithms that compute every convolution (Winograd, only 3×3 stride 1, has its own test).
     static let generalAlgorithms = ConvolutionAlgorithm.allCases.filter { $0 != .winograd }
 
-    /// One backend per general algorithm, each forcing it, and im2col-gemm once more in chunks of
-    /// one GEMM work-group's columns (cases with more taps than filters, most of them, run in
-    /// several, the last one short).
+    /// One backend per general algorithm, each forcing it; im2col-gemm once more in chunks of one
+    /// GEMM work-group's columns (cases with more taps than filters, most of them, run in several,
+    /// the last one short); and direct once more with depthwise work-items of 3 output rows (the
+    /// default gives most of this test's small launches work-items of 1 row).
     static let algorithmBackends: [OpenCLBackend] = {
         guard let (device, info) = try? Devices.find(.automatic) else { return [] }
         let forced = generalAlgorithms.compactMap {
@@ -37,7 +38,9 @@ struct PropertyTests {
         }
         let chunked = try? OpenCLBackend(
             device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), gemmChunkBytes: 1)
-        return forced + (chunked.map { [$0] } ?? [])
+        let rowBlocks = try? OpenCLBackend(
+            device: device, info: info, cache: .environment, convolution: .init(algorithm: .direct), directRowsPerItem: 3)
+        return forced + [chunked, rowBlocks].compactMap { $0 }
     }()
 
     func randomPadding(_ random: inout TestRandom, rank: Int, limit: Int) -> Padding {
@@ -51,7 +54,7 @@ struct PropertyTests {
 
     @Test("conv2d with every algorithm: groups, depthwise, every padding form, stride, dilation, bias, activation, flip")
     func conv2d() throws {
-        #expect(Self.algorithmBackends.count == Self.generalAlgorithms.count + 1)
+        #expect(Self.algorithmBackends.count == Self.generalAlgorithms.count + 2)
         var random = TestRandom()
         for _ in 0..<Self.cases {
             let groups = random.int(1...3)
