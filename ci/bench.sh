@@ -4,18 +4,22 @@
 # plus the device's copy bandwidth and FMA peak. Writes out/bench/{convcl,bench}.json and
 # out/bench/bench.svg. Not part of the tests or CI: the numbers depend on the machine and its load.
 #
-# Usage: ci/bench.sh [--filter TEXT] [--min-seconds S]   (S: timing per case and peer, default 1)
+# Usage: ci/bench.sh [--filter TEXT] [--min-seconds S] [--rounds R]
+#   S: timing per case and peer, default 1; R: rounds it is split into, default 5 (ci/bench/peers.py
+#   times ConvCL and the peers of a case in turn in each round and takes the ratios within rounds)
 # The peers go into a virtual environment (.venv-bench, from PyPI) and libclblast-dev (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 filter=""
 min_seconds=1
+rounds=5
 while [ $# -gt 0 ]; do
     case "$1" in
         --filter) filter="$2"; shift 2 ;;
         --min-seconds) min_seconds="$2"; shift 2 ;;
-        *) echo "ci/bench.sh: unknown argument $1 (expected --filter TEXT or --min-seconds S)" >&2; exit 1 ;;
+        --rounds) rounds="$2"; shift 2 ;;
+        *) echo "ci/bench.sh: unknown argument $1 (expected --filter TEXT, --min-seconds S or --rounds R)" >&2; exit 1 ;;
     esac
 done
 
@@ -40,4 +44,4 @@ filter_args=()
 .build/release/clconv bench --device opencl --min-seconds "$min_seconds" "${filter_args[@]}" --json "$out/convcl.json"
 # tinygrad on the OpenCL device, like ConvCL; onnxruntime uses every core of the CPU.
 DEV=CL .venv-bench/bin/python ci/bench/peers.py "$out/convcl.json" "$out" \
-    --min-seconds "$min_seconds" --filter "$filter" --clblast-tool "$out/clblast_convgemm" --clconv .build/release/clconv
+    --min-seconds "$min_seconds" --rounds "$rounds" --filter "$filter" --clblast-tool "$out/clblast_convgemm" --clconv .build/release/clconv

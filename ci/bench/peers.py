@@ -6,11 +6,16 @@ device: a copy kernel (bandwidth) and an FMA loop (peak FLOP/s).
 
 Every figure is a median wall time per call, from the call until its result is ready, after a
 warm-up call; rates use the same FLOP and byte counts as `clconv bench` (FLOPs 2·N·K·OH·OW·(C/g)·R·S,
-bytes = input read + output written). ConvCL is timed again (`clconv bench --filter CASE`, its
-chosen algorithm) right before the peers of each case, so that a busy phase of the shared machine
-falls on ConvCL and its peers alike rather than on one side of the run.
+bytes = input read + output written).
 
-Usage: peers.py CONVCL_JSON OUT_DIR --clconv BINARY --clblast-tool TOOL [--min-seconds S] [--filter TEXT]
+The machine is shared, and its capacity changes in phases of seconds (on 2 vCPUs, a kernel that
+runs in 0.4 ms on both cores takes 0.8 ms in a busy phase, as on one). So each case is timed in
+rounds: every round times ConvCL (`clconv bench --filter CASE`, its chosen algorithm), each peer
+and, for the bandwidth cases, the copy kernel, one after the other, for a share of the time. A
+ratio is the median over rounds of the ratio within a round, whose figures were taken seconds
+apart; a rate is the median over rounds.
+
+Usage: peers.py CONVCL_JSON OUT_DIR --clconv BINARY --clblast-tool TOOL [--min-seconds S] [--rounds R] [--filter TEXT]
 Writes OUT_DIR/bench.json and OUT_DIR/bench.svg and prints the table.
 """
 
@@ -84,7 +89,8 @@ def median_time(call, min_seconds, synchronize=lambda: None):
     return statistics.median(samples)
 
 
-def onnxruntime_time(kind, p, arrays, min_seconds):
+def onnxruntime_timer(kind, p, arrays):
+    """A function of min_seconds that times onnxruntime's CPU execution provider on the case."""
     import onnx
     import onnxruntime
     from onnx import TensorProto, helper
@@ -111,10 +117,11 @@ def onnxruntime_time(kind, p, arrays, min_seconds):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     feed = dict(inputs)
-    return median_time(lambda: session.run(None, feed), min_seconds)
+    return lambda min_seconds: median_time(lambda: session.run(None, feed), min_seconds)
 
 
-def tinygrad_time(kind, p, arrays, min_seconds):
+def tinygrad_timer(kind, p, arrays):
+    """A function of min_seconds that times tinygrad on the OpenCL device on the case."""
     from tinygrad import Device, Tensor, TinyJit
 
     tensors = [Tensor(a).realize() for a in arrays]
@@ -131,29 +138,55 @@ def tinygrad_time(kind, p, arrays, min_seconds):
     jitted = TinyJit(f)
     jitted(*tensors)  # the JIT captures on its second call; median_time warms up once more
     device = Device[Device.DEFAULT]
-    return median_time(lambda: jitted(*tensors), min_seconds, device.synchronize)
+    return lambda min_seconds: median_time(lambda: jitted(*tensors), min_seconds, device.synchronize)
 
 
-def clblast_time(kind, p, tool, min_seconds):
+def clblast_timer(kind, p, tool):
+    """A function of min_seconds that times CLBlast's convgemm on the case (a process per call of
+    it), or None where convgemm does not apply: it has no groups, pooling or reductions."""
     if kind not in ("conv2d", "conv1d") or p["groups"] != 1:
-        return None  # convgemm has no groups, pooling or reductions
+        return None
     if kind == "conv2d":
         args = [p["n"], p["c"], p["h"], p["w"], p["k"], p["r"], p["s"], p["pad"], p["pad"], p["stride"], p["stride"]]
     else:  # a 1-D convolution is a 2-D one of height 1
         args = [p["n"], p["c"], 1, p["l"], p["k"], 1, p["s"], 0, p["pad"], 1, p["stride"]]
-    run = subprocess.run([tool] + [str(a) for a in args] + [str(min_seconds)], capture_output=True, text=True)
-    if run.returncode != 0:
-        raise RuntimeError(run.stderr.strip())
-    return float(run.stdout.split()[0])
+
+    def time_it(min_seconds):
+        run = subprocess.run([tool] + [str(a) for a in args] + [str(min_seconds)], capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(run.stderr.strip())
+        return float(run.stdout.split()[0])
+    return time_it
 
 
-def ceilings(min_seconds):
-    """(copy GB/s, peak GFLOP/s) of the first OpenCL device, measured with pyopencl."""
-    import pyopencl as cl
+def convcl_timer(binary, name, algorithm, out_dir):
+    """A function of min_seconds that times ConvCL on case `name` with its chosen algorithm: the
+    median wall time per call of a `clconv bench --filter` process."""
+    path = os.path.join(out_dir, "convcl-case.json")
 
-    context = cl.Context([cl.get_platforms()[0].get_devices()[0]])
-    queue = cl.CommandQueue(context)
-    program = cl.Program(context, """
+    def time_it(min_seconds):
+        subprocess.run([binary, "bench", "--device", "opencl", "--filter", name, "--min-seconds", str(min_seconds),
+                        "--json", path], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(path) as f:
+            rows = [r for r in json.load(f) if r["case"] == name and r["chosen"]]
+        os.remove(path)
+        if len(rows) != 1 or rows[0]["algorithm"] != algorithm:
+            sys.exit(f"peers.py: clconv bench --filter {name} gave {rows}, expected one chosen row with {algorithm}")
+        return rows[0]["wallSeconds"]
+    return time_it
+
+
+class Ceilings:
+    """The copy kernel and the FMA loop on the first OpenCL device, run with pyopencl."""
+
+    COPY_FLOATS = 1 << 24  # 64 MiB each way, far beyond the caches
+
+    def __init__(self):
+        import pyopencl as cl
+
+        self.context = cl.Context([cl.get_platforms()[0].get_devices()[0]])
+        self.queue = cl.CommandQueue(self.context)
+        self.program = cl.Program(self.context, """
         __kernel void copy(__global const float16* a, __global float16* b) { b[get_global_id(0)] = a[get_global_id(0)]; }
         __kernel void fma_loop(__global float* out, const int iterations, const float m) {
             // Eight independent chains of float16 FMAs whose operands depend on the work-item, so
@@ -168,30 +201,50 @@ def ceilings(min_seconds):
             const float16 s = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
             out[get_global_id(0)] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7 + s.s8 + s.s9 + s.sa + s.sb + s.sc + s.sd + s.se + s.sf;
         }
-    """).build()
-    count = 1 << 24  # floats: 64 MiB each way, far beyond the caches
-    a = cl.Buffer(context, cl.mem_flags.READ_WRITE, 4 * count)
-    b = cl.Buffer(context, cl.mem_flags.READ_WRITE, 4 * count)
-    cl.enqueue_fill_buffer(queue, a, np.float32(1), 0, 4 * count)
-    copy = program.copy
-    seconds = median_time(lambda: copy(queue, (count // 16,), None, a, b), min_seconds, queue.finish)
-    copy_gbps = 8 * count / seconds / 1e9
-    items, iterations = 4096, 4096
-    out = cl.Buffer(context, cl.mem_flags.WRITE_ONLY, 4 * items)
-    fma_loop = program.fma_loop
-    seconds = median_time(
-        lambda: fma_loop(queue, (items,), None, out, np.int32(iterations), np.float32(0.999)), min_seconds, queue.finish)
-    peak_gflops = items * iterations * 8 * 16 * 2 / seconds / 1e9
-    return copy_gbps, peak_gflops
+        """).build()
+        count = self.COPY_FLOATS
+        self.a = cl.Buffer(self.context, cl.mem_flags.READ_WRITE, 4 * count)
+        self.b = cl.Buffer(self.context, cl.mem_flags.READ_WRITE, 4 * count)
+        cl.enqueue_fill_buffer(self.queue, self.a, np.float32(1), 0, 4 * count)
+        self.copy = self.program.copy
+
+    def copy_seconds(self, min_seconds):
+        """Median seconds of one copy of COPY_FLOATS floats (read + write: 8 bytes per float)."""
+        return median_time(lambda: self.copy(self.queue, (self.COPY_FLOATS // 16,), None, self.a, self.b),
+                           min_seconds, self.queue.finish)
+
+    def copy_gbps(self, min_seconds):
+        return 8 * self.COPY_FLOATS / self.copy_seconds(min_seconds) / 1e9
+
+    def peak_gflops(self, min_seconds):
+        items, iterations = 4096, 4096
+        import pyopencl as cl
+
+        out = cl.Buffer(self.context, cl.mem_flags.WRITE_ONLY, 4 * items)
+        fma_loop = self.program.fma_loop
+        seconds = median_time(
+            lambda: fma_loop(self.queue, (items,), None, out, np.int32(iterations), np.float32(0.999)),
+            min_seconds, self.queue.finish)
+        return items * iterations * 8 * 16 * 2 / seconds / 1e9
+
+
+def describe(error):
+    """The first line of an exception's message, or its type's name."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def svg_chart(rows, path):
-    """Grouped horizontal bars per case: each peer's rate relative to ConvCL's (ConvCL = 1)."""
+    """Grouped horizontal bars per case: each peer's rate relative to ConvCL's (ConvCL = 1), from the
+    rows' ratios."""
     series = ["convcl"] + PEERS
     colours = {"convcl": "#1f77b4", "onnxruntime": "#ff7f0e", "tinygrad": "#2ca02c", "clblast": "#d62728"}
     bar, gap, left, width = 9, 10, 230, 520
     height = len(rows) * (len(series) * bar + gap) + 80
-    largest = max(max(r["ratio_to_convcl"].get(s) or 0 for s in series) for r in rows)
+
+    def relative(row, name):
+        return 1.0 if name == "convcl" else (1 / row["ratio"][name] if name in row["ratio"] else None)
+
+    largest = max(max(relative(r, s) or 0 for s in series) for r in rows)
     scale = width / max(largest, 1.0)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 120}" height="{height}" font-family="sans-serif" font-size="11">',
            f'<text x="10" y="18" font-size="13">Rate relative to ConvCL (ConvCL = 1; higher is faster), one run of ci/bench.sh</text>']
@@ -199,7 +252,7 @@ def svg_chart(rows, path):
     for row in rows:
         out.append(f'<text x="10" y="{y + len(series) * bar / 2 + 4}">{row["case"]}</text>')
         for name in series:
-            ratio = row["ratio_to_convcl"].get(name)
+            ratio = relative(row, name)
             if ratio is not None:
                 out.append(f'<rect x="{left}" y="{y}" width="{ratio * scale:.1f}" height="{bar - 1}" fill="{colours[name]}"/>')
                 out.append(f'<text x="{left + ratio * scale + 4:.1f}" y="{y + bar - 1}" font-size="9">{ratio:.2f}</text>')
@@ -214,27 +267,15 @@ def svg_chart(rows, path):
         f.write("\n".join(out) + "\n")
 
 
-def clconv_time(binary, name, algorithm, min_seconds, out_dir):
-    """ConvCL's median wall time per call for case `name` with its chosen algorithm, timed now."""
-    path = os.path.join(out_dir, "convcl-case.json")
-    subprocess.run([binary, "bench", "--device", "opencl", "--filter", name, "--min-seconds", str(min_seconds),
-                    "--json", path], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    with open(path) as f:
-        rows = [r for r in json.load(f) if r["case"] == name and r["chosen"]]
-    if len(rows) != 1 or rows[0]["algorithm"] != algorithm:
-        sys.exit(f"peers.py: clconv bench --filter {name} gave {rows}, expected one chosen row with {algorithm}")
-    os.remove(path)
-    return rows[0]["wallSeconds"]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("convcl_json")
     parser.add_argument("out_dir")
-    parser.add_argument("--min-seconds", type=float, default=1.0)
+    parser.add_argument("--min-seconds", type=float, default=1.0, help="timing per case and peer, over all rounds")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--filter", default="")
     parser.add_argument("--clblast-tool", required=True)
-    parser.add_argument("--clconv", required=True, help="the clconv binary, to time ConvCL beside each case's peers")
+    parser.add_argument("--clconv", required=True, help="the clconv binary, to time ConvCL in each round")
     args = parser.parse_args()
 
     with open(args.convcl_json) as f:
@@ -244,6 +285,7 @@ def main():
     if names != expected:
         sys.exit(f"peers.py: ConvCL's cases {sorted(names)} differ from this script's {sorted(expected)}; update SUITE")
 
+    ceilings = Ceilings()
     rng = np.random.default_rng(42)
     rows = []
     for name, (kind, p) in SUITE.items():
@@ -254,38 +296,59 @@ def main():
         flops, nbytes = work(kind, p)
         amount, unit = (flops / 1e9, "GFLOP/s") if flops else (nbytes / 1e9, "GB/s")
         mine = next(r for r in convcl if r["case"] == name)
-        seconds = {"convcl": clconv_time(args.clconv, name, mine["algorithm"], args.min_seconds, args.out_dir)}
+        # name -> (a function of min_seconds giving seconds per call, GFLOP or GB per call)
+        timers = {"convcl": (convcl_timer(args.clconv, name, mine["algorithm"], args.out_dir), amount)}
         errors = {}
-        for peer, timer in [("onnxruntime", lambda: onnxruntime_time(kind, p, arrays, args.min_seconds)),
-                            ("tinygrad", lambda: tinygrad_time(kind, p, arrays, args.min_seconds)),
-                            ("clblast", lambda: clblast_time(kind, p, args.clblast_tool, args.min_seconds))]:
+        for peer, prepare in [("onnxruntime", lambda: onnxruntime_timer(kind, p, arrays)),
+                              ("tinygrad", lambda: tinygrad_timer(kind, p, arrays)),
+                              ("clblast", lambda: clblast_timer(kind, p, args.clblast_tool))]:
             try:
-                seconds[peer] = timer()
+                timer = prepare()
+                if timer is not None:
+                    timers[peer] = (timer, amount)
             except Exception as error:  # a peer that fails is reported, not fatal
-                seconds[peer] = None
-                errors[peer] = str(error).splitlines()[0] if str(error) else type(error).__name__
-                print(f"[peers] {name}: {peer} failed: {errors[peer]}", file=sys.stderr)
-        rates = {k: (amount / v if v else None) for k, v in seconds.items()}
-        rows.append(dict(case=name, unit=unit, algorithm=mine["algorithm"], seconds=seconds, rate=rates,
-                         ratio_to_convcl={k: (r / rates["convcl"] if r else None) for k, r in rates.items()},
+                errors[peer] = describe(error)
+        if unit == "GB/s":
+            timers["copy"] = (ceilings.copy_seconds, 8 * Ceilings.COPY_FLOATS / 1e9)
+        rounds = {peer: [] for peer in timers}  # each round's rate, None where the peer failed
+        for _ in range(args.rounds):
+            for peer, (time_it, work_per_call) in timers.items():
+                if peer in errors:
+                    continue
+                try:
+                    rounds[peer].append(work_per_call / time_it(args.min_seconds / args.rounds))
+                except Exception as error:
+                    errors[peer] = describe(error)
+        for peer, message in errors.items():
+            print(f"[peers] {name}: {peer} failed: {message}", file=sys.stderr)
+            rounds.pop(peer, None)
+        rates = {peer: statistics.median(r) for peer, r in rounds.items()}
+        # ConvCL's rate over each peer's, taken within each round, then the median over rounds.
+        ratios = {peer: statistics.median(mine_r / theirs for mine_r, theirs in zip(rounds["convcl"], r))
+                  for peer, r in rounds.items() if peer != "convcl"}
+        rows.append(dict(case=name, unit=unit, algorithm=mine["algorithm"], rate=rates, ratio=ratios,
+                         rounds=rounds,
                          errors=errors))
 
-    copy_gbps, peak_gflops = ceilings(args.min_seconds)
+    peak_gflops = ceilings.peak_gflops(args.min_seconds)
+    copy_gbps = ceilings.copy_gbps(args.min_seconds)
 
     def fmt(value, width=8):
         return f"{value:{width}.2f}" if value is not None else " " * (width - 1) + "-"
 
     print(f"\nceilings on the OpenCL device: copy {copy_gbps:.1f} GB/s (read + write), FMA peak {peak_gflops:.1f} GFLOP/s")
-    print(f"{'case':28} {'unit':8} {'ConvCL':>8} {'ORT':>8} {'tinygrad':>8} {'CLBlast':>8}  {'/ORT':>6} {'/tiny':>6} {'/CLBl':>6}  algorithm")
+    print(f"rates: medians over {args.rounds} rounds; ratios ConvCL/peer: medians of each round's ratio; "
+          "/copy: against the copy kernel timed in the same rounds")
+    print(f"{'case':28} {'unit':8} {'ConvCL':>8} {'ORT':>8} {'tinygrad':>8} {'CLBlast':>8}  "
+          f"{'/ORT':>6} {'/tiny':>6} {'/CLBl':>6} {'/copy':>6}  algorithm")
     for row in rows:
-        r = row["rate"]
-        ratio = {k: (r["convcl"] / v if v else None) for k, v in r.items()}
+        r, ratio = row["rate"], row["ratio"]
         print(f"{row['case']:28} {row['unit']:8} {fmt(r['convcl'])} {fmt(r.get('onnxruntime'))} {fmt(r.get('tinygrad'))} "
               f"{fmt(r.get('clblast'))}  {fmt(ratio.get('onnxruntime'), 6)} {fmt(ratio.get('tinygrad'), 6)} "
-              f"{fmt(ratio.get('clblast'), 6)}  {row['algorithm']}")
-    conv = [row for row in rows if row["unit"] == "GFLOP/s" and row["rate"].get("onnxruntime")]
+              f"{fmt(ratio.get('clblast'), 6)} {fmt(ratio.get('copy'), 6)}  {row['algorithm']}")
+    conv = [row for row in rows if row["unit"] == "GFLOP/s" and "onnxruntime" in row["ratio"]]
     if conv:
-        geomean = float(np.exp(np.mean([np.log(row["rate"]["convcl"] / row["rate"]["onnxruntime"]) for row in conv])))
+        geomean = float(np.exp(np.mean([np.log(row["ratio"]["onnxruntime"]) for row in conv])))
         print(f"geometric mean of ConvCL/onnxruntime over {len(conv)} convolution cases: {geomean:.2f}")
     else:
         geomean = None
