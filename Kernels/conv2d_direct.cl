@@ -4,14 +4,17 @@
 // flip = 1 reads the kernel back to front (true convolution); activation: 0 none, 1 ReLU,
 // 2 leaky ReLU with `slope`.
 //
-// Work-item (segment, oh, n·blocks + block) computes outputs [16·segment, 16·segment + 16) of one
-// output row for FILTERS filters of one group (a build define), as FILTERS float16 accumulators:
-// for each channel and tap, the 16 inputs under it (zeros in the padding) are read once and
-// multiplied by each filter's weight. A group's last block may hold fewer filters: the missing
-// ones repeat its last filter and are not stored. The last segment of a row shifts left to stay
-// whole when the row has 16 outputs or more, and stores only its own outputs; a shorter row
-// computes 16 lanes and stores those inside.
-// Global size: (ceil(OW / 16), OH, N · groups · ceil((K / groups) / FILTERS)).
+// Work-item (b, oh, n·blocks + block) computes segments b·segments … (b + 1)·segments - 1 of 16
+// outputs of one output row, one after another, for FILTERS filters of one group (a build
+// define), as FILTERS float16 accumulators: for each channel and tap, the 16 inputs under a
+// segment (zeros in the padding) are read once and multiplied by each filter's weight
+// (FILTER_TAPS = (C / groups)·R·S apart, a build define, so that every filter's weights are at
+// constant offsets). A group's last block, when the group's
+// filters are not a multiple of FILTERS, shifts back to stay whole and stores only its own
+// filters. The last segment of a row shifts left to stay whole when the row has 16 outputs or
+// more, and stores only its own outputs; a shorter row computes 16 lanes and stores those inside.
+// Global size: (ceil(ceil(OW / 16) / segments), OH, N · groups · ceil((K / groups) / FILTERS));
+// FILTERS ≤ K / groups.
 
 #ifndef FILTERS
 #define FILTERS 1
@@ -37,6 +40,7 @@ inline void store_row(
     store_inside(row, ACTIVATE(float16, sum + bias, activation, slope), first, start, OW);
 }
 
+#ifdef FILTER_TAPS
 __kernel void conv2d_direct(
     __global const float* restrict input,
     __global const float* restrict weight,
@@ -45,57 +49,64 @@ __kernel void conv2d_direct(
     const int N, const int C, const int H, const int W,
     const int K, const int R, const int S, const int OH, const int OW,
     const int strideH, const int strideW, const int padTop, const int padLeft,
-    const int dilationH, const int dilationW, const int groups,
+    const int dilationH, const int dilationW, const int groups, const int segments,
     const int flip, const int activation, const float slope)
 {
-    const int first = get_global_id(0) * 16;
     const int oh = get_global_id(1);
     const int filtersPerGroup = K / groups;
     const int blocksPerGroup = (filtersPerGroup + FILTERS - 1) / FILTERS;
     const int blocks = groups * blocksPerGroup;
     const int nb = get_global_id(2);
-    if (first >= OW || oh >= OH || nb >= N * blocks) return;
+    if (get_global_id(0) * segments * 16 >= OW || oh >= OH || nb >= N * blocks) return;
     const int n = nb / blocks;
     const int group = (nb % blocks) / blocksPerGroup;
-    const int k0 = group * filtersPerGroup + (nb % blocksPerGroup) * FILTERS;
-    const int filters = min(FILTERS, (group + 1) * filtersPerGroup - k0);
+    const int own = group * filtersPerGroup + (nb % blocksPerGroup) * FILTERS;
+    const int k0 = min(own, (group + 1) * filtersPerGroup - FILTERS);
     const int channelsPerGroup = C / groups;
     const int firstChannel = group * channelsPerGroup;
-    const int start = OW >= 16 ? min(first, OW - 16) : 0;
-
-    // Where every window of the 16 outputs lies inside the row, inputs are read without checks.
-    const int iw0 = start * strideW - padLeft;
-    const bool inside = iw0 >= 0 && iw0 + 15 * strideW + (S - 1) * dilationW < W;
-    float16 sum[FILTERS];
+    __global const float* taps = weight + (size_t)k0 * FILTER_TAPS;
+    // The work-item's segments, one after another: each output row is written front to back.
+    for (int segment = get_global_id(0) * segments; segment < (get_global_id(0) + 1) * segments; ++segment) {
+        const int first = segment * 16;
+        if (first >= OW) break;
+        const int start = OW >= 16 ? min(first, OW - 16) : 0;
+        const int iw0 = start * strideW - padLeft;
+        // Where every window of the 16 outputs lies inside the row, inputs are read without checks.
+        const bool inside = strideW == 1 && iw0 >= 0 && iw0 + 15 + (S - 1) * dilationW < W;
+        float16 sum[FILTERS];
 #pragma unroll
-    for (int f = 0; f < FILTERS; ++f) sum[f] = (float16)(0.0f);
-    // Each filter's weights for the group's channels; missing filters repeat the last one.
-    const size_t filterSize = (size_t)channelsPerGroup * R * S;
-    __global const float* taps = weight + (size_t)k0 * filterSize;
-    const int lastFilter = filters - 1;
-    for (int c = 0; c < channelsPerGroup; ++c) {
-        __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
-        for (int r = 0; r < R; ++r) {
-            const int ih = oh * strideH - padTop + r * dilationH;
-            if (ih < 0 || ih >= H) continue;  // the same padding row for all 16 outputs
-            const int wr = flip ? R - 1 - r : r;
-            __global const float* row = plane + (size_t)ih * W;
-            for (int s = 0; s < S; ++s) {
-                const float16 inputs = inside && strideW == 1 ? vload16(0, row + iw0 + s * dilationW)
-                    : input_row(row, iw0 + s * dilationW, strideW, W);
-                const int ws = flip ? S - 1 - s : s;
-                __global const float* tap = taps + (c * R + wr) * S + ws;
+        for (int f = 0; f < FILTERS; ++f) sum[f] = (float16)(0.0f);
+        for (int c = 0; c < channelsPerGroup; ++c) {
+            __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
+            for (int r = 0; r < R; ++r) {
+                const int ih = oh * strideH - padTop + r * dilationH;
+                if (ih < 0 || ih >= H) continue;  // the same padding row for all 16 outputs
+                const int wr = flip ? R - 1 - r : r;
+                __global const float* row = plane + (size_t)ih * W;
+                for (int s = 0; s < S; ++s) {
+                    // At stride 1 the 16 inputs are consecutive: one load (at the row's ends with
+                    // the lanes in the padding set to zero).
+                    const float16 inputs = inside ? load_whole16(row + iw0 + s * dilationW)
+                        : strideW == 1 ? load_chunk(plane, H * W, ih, iw0 + s * dilationW, W, true)
+                        : input_row(row, iw0 + s * dilationW, strideW, W);
+                    const int ws = flip ? S - 1 - s : s;
+                    __global const float* tap = taps + (c * R + wr) * S + ws;
 #pragma unroll
-                for (int f = 0; f < FILTERS; ++f) sum[f] = fma(inputs, (float16)(tap[min(f, lastFilter) * filterSize]), sum[f]);
+                    for (int f = 0; f < FILTERS; ++f) sum[f] = fma(inputs, (float16)(tap[f * FILTER_TAPS]), sum[f]);
+                }
             }
         }
-    }
 
-    for (int f = 0; f < filters; ++f) {
-        store_row(output + (((size_t)n * K + k0 + f) * OH + oh) * OW, sum[f], bias ? bias[k0 + f] : 0.0f,
-                  activation, slope, first, start, OW);
+#pragma unroll
+        for (int f = 0; f < FILTERS; ++f) {
+            if (k0 + f < own) continue;  // the previous block's
+            store_row(output + (((size_t)n * K + k0 + f) * OH + oh) * OW, sum[f], bias ? bias[k0 + f] : 0.0f,
+                      activation, slope, first, start, OW);
+        }
     }
 }
+
+#endif
 
 #ifdef ROW_TAPS
 // conv2d_rows: stride 1 with one filter per work-item (depthwise), where the loads and the work-item

@@ -50,9 +50,9 @@ inline float16 load_whole16(__global const float* p)
 #define WINDOW(chunks, d) LANES_FROM(chunks[CHUNK_OF(d)], chunks[CHUNK_OF(d) + 1], ((d) + 16) % 16)
 
 // Columns start … start + 15 of row ih of `plane` (planeSize floats, rows of W; zeros outside the
-// row and when !valid). start is a multiple of 16 from the row's start, so only the chunks that
-// hold column 0 or W - 1 are partial: where their 16 floats lie inside the plane, they are one
-// load with the lanes outside the row set to zero.
+// row and when !valid). Where a partial chunk's 16 floats lie inside the plane, it is one load
+// with the lanes outside the row set to zero. (For chunks at multiples of 16 from the row's
+// start, only those that hold column 0 or W - 1 are partial.)
 inline float16 load_chunk(
     __global const float* plane, const int planeSize, const int ih, const int start, const int W, const bool valid)
 {
