@@ -33,7 +33,7 @@ inline float16 input_row(__global const float* row, const int iw0, const int str
 
 // Adds the bias, applies the activation (0 none, 1 ReLU, 2 leaky ReLU; NaN stays NaN) and stores
 // the outputs [first, first + 16) ∩ [0, OW) of `sum`, whose lane j is output start + j.
-inline void store_row(
+ALWAYS_INLINE void store_row(
     __global float* row, float16 sum, const float bias, const int activation, const float slope,
     const int first, const int start, const int OW)
 {

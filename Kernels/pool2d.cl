@@ -114,7 +114,7 @@ inline void pool_one(
 
 // Outputs [16·segment, 16·segment + 16) of output row oh of a plane. (PoCL called it as a function
 // from the kernel's loop: inlined, the benchmark's max pooling took 0.85 ms instead of 1.3.)
-__attribute__((always_inline)) inline void pool_segment(
+ALWAYS_INLINE void pool_segment(
     __global const float* in, __global float* output, __global long* indices, const size_t row,
     const int segment, const int oh, const Geometry g)
 {
