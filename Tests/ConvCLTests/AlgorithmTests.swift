@@ -29,11 +29,12 @@ struct AlgorithmTests {
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")
-        // A shallow product (one channel, 3×3) goes to the GEMM only with enough filters to fill its tile.
+        // A shallow product (one channel, 3×3) stays direct however many filters share it, and
+        // so do groups of fewer than 4 filters.
         let mel = try backend.plan(input: [2, 1, 24, 40], weight: [32, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
-        #expect(mel.algorithm == .im2colGEMM, "\(mel)")
-        let few = try backend.plan(input: [2, 1, 24, 40], weight: [4, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
-        #expect(few.algorithm == .direct && few.reason.contains("4 filter(s) per group over 9 taps"), "\(few)")
+        #expect(mel.algorithm == .direct && mel.reason.contains("9 taps per output"), "\(mel)")
+        let few = try backend.plan(input: [2, 8, 24, 40], weight: [3, 8, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(few.algorithm == .direct && few.reason.contains("3 filter(s) per group"), "\(few)")
         let long = try backend.plan(input: [4, 1, 4096], weight: [64, 1, 512], bias: nil, descriptor: Conv1DDescriptor(stride: 4))
         #expect(long.algorithm == .im2colGEMM)
     }
@@ -170,8 +171,10 @@ struct AlgorithmTests {
         let wide = try backend.plan(
             input: [1, 3, 224, 224], weight: [64, 3, 7, 7], bias: nil, descriptor: Conv2DDescriptor(stride: [2, 2], padding: .explicit([3, 3, 3, 3])))
         #expect(wide.algorithm == .im2colGEMM && wide.workspaceBytes <= (2 << 20) + 4 * 147 * 72, "\(wide)")
-        // mel3x3_c1: 9 patches and 32 outputs a column; its output dominates, so one chunk (7 MB).
-        let mel = try backend.plan(input: [16, 1, 96, 128], weight: [32, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        // mel3x3_c1 (direct unless forced): 9 patches and 32 outputs a column; its output
+        // dominates, so one chunk (7 MB).
+        let gemm = try OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM))
+        let mel = try gemm.plan(input: [16, 1, 96, 128], weight: [32, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(mel.algorithm == .im2colGEMM && mel.workspaceBytes >= 4 * 9 * 16 * 96 * 128, "\(mel)")
     }
 }
