@@ -39,6 +39,10 @@ mkdir -p "$out"
 gcc -O2 -Wall -Wextra -o "$out/clblast_convgemm" ci/bench/clblast_convgemm.c -lclblast -lOpenCL
 
 swift build -c release --product clconv
+# PoCL's worker threads pinned one to a core, for ConvCL and the OpenCL peers alike: unpinned, the
+# two workers of a short-lived process shared one core in some processes (2^24-value sum in 20
+# fresh processes: 4 took twice the time; pinned, none), and a round's ratio measured that.
+export POCL_AFFINITY="${POCL_AFFINITY:-1}"
 filter_args=()
 [ -z "$filter" ] || filter_args=(--filter "$filter")
 .build/release/clconv bench --device opencl --min-seconds "$min_seconds" "${filter_args[@]}" --json "$out/convcl.json"
