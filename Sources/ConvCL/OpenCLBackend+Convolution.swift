@@ -103,16 +103,17 @@ extension OpenCLBackend {
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
         // overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
         // constant permutes give the taps, and keeps the sums of the output rows under it in
-        // registers. depthwise3x3 on the Xeon, from 0.8 ms on one core: tails stored from
-        // registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed into
-        // rotating sums (rows per work-item 8) 0.67×, 28 rows instead of 8 0.89×. Up to 4 segments
-        // of 16 outputs share their chunks (2 segments: 1.4× slower), while their sums, DEPTH of
-        // them each, fit in half the registers.
+        // registers. depthwise3x3 on the Xeon against the earlier kernel (0.80 ms): tails stored
+        // from registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed
+        // into rotating sums (8 rows per work-item) 0.67×, then 28 rows instead of 8 0.89× (a
+        // whole column kept). Up to 4 segments of 16 outputs share their chunks (2 segments: 1.4×
+        // slower), while their sums, DEPTH of them each, fit in half the registers.
         if filtersPerItem == 1, g.strideHeight == 1, g.strideWidth == 1, (g.kernelWidth - 1) * g.dilationWidth <= 64 {
             let depth = (g.kernelHeight - 1) * g.dilationHeight + 1
             let segments = min(max(1, 16 / depth), 4, (g.outputWidth + 15) / 16)
             let columnBlocks = (g.outputWidth + 16 * segments - 1) / (16 * segments)
             let rows = directRowsPerItem ?? perWorkItem(g.outputHeight, otherWorkItems: g.batch * g.outputChannels * columnBlocks)
+            let global = [columnBlocks, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels]
             try launch(
                 source: "conv2d_direct", kernel: "conv2d_rows",
                 options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DTAP_ROWS=\(g.kernelHeight) "
@@ -121,8 +122,7 @@ extension OpenCLBackend {
                     g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.outputHeight, g.outputWidth,
                     g.padTop, g.padLeft, g.groups, rows, g.flipped ? 1 : 0,
                 ], "conv2d")) + [.int32(activation), .float(slope)],
-                globalSize: [columnBlocks, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels],
-                localSize: splitting([columnBlocks, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels]))
+                globalSize: global, localSize: splitting(global))
             return
         }
         let blocks = g.groups * ((g.outputChannelsPerGroup + filtersPerItem - 1) / filtersPerItem)
@@ -132,6 +132,7 @@ extension OpenCLBackend {
         // 16 rows at a time by 1.3×).
         let rowSegments = (g.outputWidth + 15) / 16
         let segments = perWorkItem(rowSegments, otherWorkItems: g.outputHeight * g.batch * blocks)
+        let global = [(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks]
         try launch(
             source: "conv2d_direct", kernel: "conv2d_direct",
             options: "-DFILTERS=\(filtersPerItem) -DFILTER_TAPS=\(g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth)",
@@ -140,8 +141,7 @@ extension OpenCLBackend {
                 g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
                 g.dilationHeight, g.dilationWidth, g.groups, segments, g.flipped ? 1 : 0,
             ], "conv2d")) + [.int32(activation), .float(slope)],
-            globalSize: [(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks],
-            localSize: splitting([(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks]))
+            globalSize: global, localSize: splitting(global))
     }
 
     /// A work-group size for the direct kernels' launch of `global` work-items that makes at least

@@ -28,7 +28,7 @@ public final class OpenCLBackend: Backend {
     /// were no better).
     let gemmChunkBytes: Int
     /// Output rows per work-item of the depthwise kernel, `conv2d_rows`, when set (for tests of
-    /// blocks of rows with a short last one); otherwise `rowsPerWorkItem` chooses.
+    /// blocks of rows with a short last one); otherwise `perWorkItem(_:otherWorkItems:)` chooses.
     let directRowsPerItem: Int?
     let context: CLContext
     let queue: CLCommandQueue
