@@ -9,10 +9,10 @@
 // define), as FILTERS float16 accumulators: for each channel and tap, the 16 inputs under a
 // segment (zeros in the padding) are read once and multiplied by each filter's weight
 // (FILTER_TAPS = (C / groups)·R·S apart, a build define, so that every filter's weights are at
-// constant offsets). A group's last block, when the group's
-// filters are not a multiple of FILTERS, shifts back to stay whole and stores only its own
-// filters. The last segment of a row shifts left to stay whole when the row has 16 outputs or
-// more, and stores only its own outputs; a shorter row computes 16 lanes and stores those inside.
+// constant offsets). A group's last block, when the group's filters are not a multiple of
+// FILTERS, shifts back to stay whole and stores only its own filters. The last segment of a row
+// shifts left to stay whole when the row has 16 outputs or more, and stores only its own outputs;
+// a shorter row computes 16 lanes and stores those inside.
 // Global size: (ceil(ceil(OW / 16) / segments), OH, N · groups · ceil((K / groups) / FILTERS));
 // FILTERS ≤ K / groups.
 
