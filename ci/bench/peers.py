@@ -8,9 +8,9 @@ Every figure is a median wall time per call, from the call until its result is r
 warm-up call; rates use the same FLOP and byte counts as `clconv bench` (FLOPs 2·N·K·OH·OW·(C/g)·R·S,
 bytes = input read + output written).
 
-The machine is shared, and its capacity changes in phases of seconds (on 2 vCPUs, a kernel that
-runs in 0.4 ms on both cores takes 0.8 ms in a busy phase, as on one). So each case is timed in
-rounds: every round times ConvCL (`clconv bench --filter CASE`, its chosen algorithm), each peer
+The machine is shared, and its capacity changes over seconds (on 2 vCPUs, a kernel that runs in
+0.4 ms on both cores takes 0.8 ms in a slow stretch, as on one; ci/bench.sh pins PoCL's workers,
+which removes part of that). So each case is timed in rounds: every round times ConvCL (`clconv bench --filter CASE`, its chosen algorithm), each peer
 and, for the bandwidth cases, the copy kernel, one after the other, for a share of the time. A
 ratio is the median over rounds of the ratio within a round, whose figures were taken seconds
 apart; a rate is the median over rounds.
@@ -180,6 +180,7 @@ class Ceilings:
     """The copy kernel and the FMA loop on the first OpenCL device, run with pyopencl."""
 
     COPY_FLOATS = 1 << 24  # 64 MiB each way, far beyond the caches
+    COPY_GB = 8 * COPY_FLOATS / 1e9  # read + write of one copy
 
     def __init__(self):
         import pyopencl as cl
@@ -209,17 +210,17 @@ class Ceilings:
         self.copy = self.program.copy
 
     def copy_seconds(self, min_seconds):
-        """Median seconds of one copy of COPY_FLOATS floats (read + write: 8 bytes per float)."""
+        """Median seconds of one copy of COPY_FLOATS floats (COPY_GB read and written)."""
         return median_time(lambda: self.copy(self.queue, (self.COPY_FLOATS // 16,), None, self.a, self.b),
                            min_seconds, self.queue.finish)
 
     def copy_gbps(self, min_seconds):
-        return 8 * self.COPY_FLOATS / self.copy_seconds(min_seconds) / 1e9
+        return self.COPY_GB / self.copy_seconds(min_seconds)
 
     def peak_gflops(self, min_seconds):
-        items, iterations = 4096, 4096
         import pyopencl as cl
 
+        items, iterations = 4096, 4096
         out = cl.Buffer(self.context, cl.mem_flags.WRITE_ONLY, 4 * items)
         fma_loop = self.program.fma_loop
         seconds = median_time(
@@ -309,8 +310,8 @@ def main():
             except Exception as error:  # a peer that fails is reported, not fatal
                 errors[peer] = describe(error)
         if unit == "GB/s":
-            timers["copy"] = (ceilings.copy_seconds, 8 * Ceilings.COPY_FLOATS / 1e9)
-        rounds = {peer: [] for peer in timers}  # each round's rate, None where the peer failed
+            timers["copy"] = (ceilings.copy_seconds, Ceilings.COPY_GB)
+        rounds = {peer: [] for peer in timers}  # each round's rate; a peer that fails is dropped below
         for _ in range(args.rounds):
             for peer, (time_it, work_per_call) in timers.items():
                 if peer in errors:
