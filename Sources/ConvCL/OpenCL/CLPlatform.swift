@@ -9,6 +9,7 @@ struct CLPlatform: @unchecked Sendable {  // a cl_platform_id is an immutable ha
     /// Every platform the ICD loader finds. No platform at all is an empty list, not an error
     /// (the loader reports that as CL_PLATFORM_NOT_FOUND_KHR).
     static func all() throws -> [CLPlatform] {
+        _ = driverDefaults
         var count: cl_uint = 0
         let status = clGetPlatformIDs(0, nil, &count)
         if status == OpenCLError.Code.platformNotFound.rawValue { return [] }
@@ -18,6 +19,16 @@ struct CLPlatform: @unchecked Sendable {  // a cl_platform_id is an immutable ha
         try check(clGetPlatformIDs(count, &ids, nil), "clGetPlatformIDs", "listing \(count) platforms")
         return ids.compactMap { $0.map(CLPlatform.init) }
     }
+
+    /// Settings for drivers that read them from the environment, made once before the first
+    /// OpenCL call, each only where the user has not set it:
+    /// - `POCL_WORK_GROUP_SPECIALIZATION=0`: PoCL compiles each kernel once, for any work-group
+    ///   size, instead of again for every work-group size it is launched with (a cold im2col-gemm
+    ///   conv2d compiled its GEMM kernel twice, 0.8 s each; the bench ran no slower, see
+    ///   docs/performance.md).
+    private static let driverDefaults: Void = {
+        setenv("POCL_WORK_GROUP_SPECIALIZATION", "0", 0)
+    }()
 
     func string(_ parameter: Int32, _ name: String) throws -> String {
         try queryString(call: "clGetPlatformInfo", name: name) { size, value, sizeReturned in
