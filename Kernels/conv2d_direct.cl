@@ -7,18 +7,14 @@
 // Work-item (b, oh, n·blocks + block) computes segments b·segments … (b + 1)·segments - 1 of 16
 // outputs of one output row, one after another, for FILTERS filters of one group (a build
 // define), as FILTERS float16 accumulators: for each channel and tap, the 16 inputs under a
-// segment (zeros in the padding) are read once and multiplied by each filter's weight
-// (FILTER_TAPS = (C / groups)·R·S apart, a build define, so that every filter's weights are at
-// constant offsets). A group's last block, when the group's filters are not a multiple of
-// FILTERS, shifts back to stay whole and stores only its own filters. The last segment of a row
+// segment (zeros in the padding) are read once and multiplied by each filter's weight. The
+// weights come packed by pack_filters, a block's FILTERS weights of a tap side by side, so that
+// they lie at constant offsets whatever the sizes. A group's last block, when the group's filters
+// are not a multiple of FILTERS, shifts back to stay whole and stores only its own filters. The last segment of a row
 // shifts left to stay whole when the row has 16 outputs or more, and stores only its own outputs;
 // a shorter row computes 16 lanes and stores those inside.
 // Global size: (ceil(ceil(OW / 16) / segments), OH, N · groups · ceil((K / groups) / FILTERS));
 // FILTERS ≤ K / groups.
-
-#ifndef FILTERS
-#define FILTERS 1
-#endif
 
 // The 16 inputs under tap column `iw0` of a row: row[iw0], row[iw0 + strideW], …, zero outside.
 inline float16 input_row(__global const float* row, const int iw0, const int strideW, const int W)
@@ -40,10 +36,70 @@ ALWAYS_INLINE void store_row(
     store_inside(row, ACTIVATE(float16, sum + bias, activation, slope), first, start, OW);
 }
 
-#ifdef FILTER_TAPS
-__kernel void conv2d_direct(
+#ifdef FIRST_CALL
+// conv2d_generic, the first-call kernel (see KernelTier): work-item (ow, oh, n·K + k) computes one
+// output as a plain loop over its taps; every size is an argument, so its program builds in a
+// fraction of the other kernels' time. Same layout and arguments as conv2d_direct, less segments.
+__kernel void conv2d_generic(
     __global const float* restrict input,
     __global const float* restrict weight,
+    __global const float* restrict bias,
+    __global float* restrict output,
+    const int N, const int C, const int H, const int W,
+    const int K, const int R, const int S, const int OH, const int OW,
+    const int strideH, const int strideW, const int padTop, const int padLeft,
+    const int dilationH, const int dilationW, const int groups, const int flip, const int activation, const float slope)
+{
+    const int ow = get_global_id(0), oh = get_global_id(1), nk = get_global_id(2);
+    if (ow >= OW || oh >= OH || nk >= N * K) return;
+    const int n = nk / K, k = nk % K;
+    const int channelsPerGroup = C / groups;
+    const int firstChannel = k / (K / groups) * channelsPerGroup;
+    float sum = 0.0f;
+    for (int c = 0; c < channelsPerGroup; ++c) {
+        __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
+        __global const float* taps = weight + ((size_t)k * channelsPerGroup + c) * R * S;
+        for (int r = 0; r < R; ++r) {
+            const int ih = oh * strideH - padTop + r * dilationH;
+            if (ih < 0 || ih >= H) continue;
+            for (int s = 0; s < S; ++s) {
+                const int iw = ow * strideW - padLeft + s * dilationW;
+                if (iw < 0 || iw >= W) continue;
+                sum = fma(plane[(size_t)ih * W + iw], taps[flip ? (R - 1 - r) * S + S - 1 - s : r * S + s], sum);
+            }
+        }
+    }
+    sum += bias ? bias[k] : 0.0f;
+    output[((size_t)nk * OH + oh) * OW + ow] = ACTIVATE(float, sum, activation, slope);
+}
+#endif
+
+#ifdef FILTERS
+// The first filter of block b (of FILTERS filters, within one group): a group's last block shifts
+// back to stay whole when the group's filters are not a multiple of FILTERS.
+inline int block_filter(const int b, const int K, const int groups)
+{
+    const int filtersPerGroup = K / groups;
+    const int blocksPerGroup = (filtersPerGroup + FILTERS - 1) / FILTERS;
+    const int group = b / blocksPerGroup;
+    return min(group * filtersPerGroup + (b % blocksPerGroup) * FILTERS, (group + 1) * filtersPerGroup - FILTERS);
+}
+
+// Packs weight [K][taps] (taps = (C / groups)·R·S) as packed[b][t][f] = weight[k + f][t], k the
+// first filter of block b. Work-item (t, b).
+__kernel void pack_filters(
+    __global const float* restrict weight, __global float* restrict packed, const int K, const int groups, const int taps)
+{
+    const int t = get_global_id(0), b = get_global_id(1);
+    const int blocks = groups * ((K / groups + FILTERS - 1) / FILTERS);
+    if (t >= taps || b >= blocks) return;
+    const int k = block_filter(b, K, groups);
+    for (int f = 0; f < FILTERS; ++f) packed[((size_t)b * taps + t) * FILTERS + f] = weight[(size_t)(k + f) * taps + t];
+}
+
+__kernel void conv2d_direct(
+    __global const float* restrict input,
+    __global const float* restrict packed,
     __global const float* restrict bias,
     __global float* restrict output,
     const int N, const int C, const int H, const int W,
@@ -61,10 +117,10 @@ __kernel void conv2d_direct(
     const int n = nb / blocks;
     const int group = (nb % blocks) / blocksPerGroup;
     const int own = group * filtersPerGroup + (nb % blocksPerGroup) * FILTERS;
-    const int k0 = min(own, (group + 1) * filtersPerGroup - FILTERS);
+    const int k0 = block_filter(nb % blocks, K, groups);
     const int channelsPerGroup = C / groups;
     const int firstChannel = group * channelsPerGroup;
-    __global const float* taps = weight + (size_t)k0 * FILTER_TAPS;
+    __global const float* taps = packed + (size_t)(nb % blocks) * channelsPerGroup * R * S * FILTERS;
     // The work-item's segments, one after another: each output row is written front to back.
     for (int segment = get_global_id(0) * segments; segment < (get_global_id(0) + 1) * segments; ++segment) {
         const int first = segment * 16;
@@ -90,9 +146,9 @@ __kernel void conv2d_direct(
                         : strideW == 1 ? load_chunk(plane, H * W, ih, iw0 + s * dilationW, W, true)
                         : input_row(row, iw0 + s * dilationW, strideW, W);
                     const int ws = flip ? S - 1 - s : s;
-                    __global const float* tap = taps + (c * R + wr) * S + ws;
+                    __global const float* tap = taps + ((c * R + wr) * S + ws) * FILTERS;
 #pragma unroll
-                    for (int f = 0; f < FILTERS; ++f) sum[f] = fma(inputs, (float16)(tap[f * FILTER_TAPS]), sum[f]);
+                    for (int f = 0; f < FILTERS; ++f) sum[f] = fma(inputs, (float16)(tap[f]), sum[f]);
                 }
             }
         }
@@ -116,15 +172,15 @@ __kernel void conv2d_direct(
 // row) that neighbouring segments share; tap s's 16 inputs are a constant permute of two chunks.
 // Each input row feeds every output row it lies under: the sums of the last DEPTH output rows are
 // kept in registers, and the oldest is complete, and stored, once the input row under its last
-// tap row is read. Build defines: ROW_TAPS = S, TAP_DILATION = dilationW, TAP_ROWS = R,
-// ROW_DILATION = dilationH, PAD_SHIFT = padLeft mod 16 and ROW_SEGMENTS.
+// tap row is read. Build defines: ROW_TAPS = S, TAP_ROWS = R, PAD_SHIFT = padLeft (< 16) and
+// ROW_SEGMENTS; dilation 1.
 #ifndef ROW_SEGMENTS
 #define ROW_SEGMENTS 1
 #endif
-// Output rows an input row lies under: input row t is tap row r of output row t - r·ROW_DILATION.
-#define DEPTH ((TAP_ROWS - 1) * ROW_DILATION + 1)
+// Output rows an input row lies under: input row t is tap row r of output row t - r.
+#define DEPTH TAP_ROWS
 // Chunks from origin - 16 on: enough for every tap's window of every segment and the chunk after it.
-#define CHUNKS (CHUNK_OF((ROW_TAPS - 1) * TAP_DILATION - PAD_SHIFT + 15) + 2 + ROW_SEGMENTS - 1)
+#define CHUNKS (CHUNK_OF(ROW_TAPS - 1 - PAD_SHIFT + 15) + 2 + ROW_SEGMENTS - 1)
 
 __kernel void conv2d_rows(
     __global const float* restrict input,
@@ -164,14 +220,14 @@ __kernel void conv2d_rows(
                 for (int q = 0; q < ROW_SEGMENTS; ++q) {
                     float16 inputs[ROW_TAPS];  // segment q's chunks start q chunks later
 #pragma unroll
-                    for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW((chunks + q), s * TAP_DILATION - PAD_SHIFT);
+                    for (int s = 0; s < ROW_TAPS; ++s) inputs[s] = WINDOW((chunks + q), s - PAD_SHIFT);
 #pragma unroll
                     for (int r = 0; r < TAP_ROWS; ++r) {
                         __global const float* tapRow = taps + (flip ? TAP_ROWS - 1 - r : r) * ROW_TAPS;
 #pragma unroll
                         for (int s = 0; s < ROW_TAPS; ++s) {
                             const float tap = tapRow[flip ? ROW_TAPS - 1 - s : s];
-                            sum[r * ROW_DILATION][q] = fma(inputs[s], (float16)(tap), sum[r * ROW_DILATION][q]);
+                            sum[r][q] = fma(inputs[s], (float16)(tap), sum[r][q]);
                         }
                     }
                 }

@@ -1,9 +1,9 @@
 // 2-D max and average pooling (1-D runs with height 1). Layout: input [planes][H][W]
 // (planes = N*C), output [planes][OH][OW].
-// Build defines, so that the tap loops unroll and the vector loads are specialised: MODE (0 max,
-// 1 average), INDICES (max pooling writes the argmax too), WINDOW_R × WINDOW_S taps, DILATION_W
-// and VECTOR_STRIDE (strideW when it is 1 or 2, else 0). Everything else is a kernel argument, so
-// that configurations differing only in padding, vertical stride or dilation share a program.
+// Build defines, so that the vector loads are specialised: MODE (0 max, 1 average), INDICES (max
+// pooling writes the argmax too), VECTOR_STRIDE (strideW when it is 1 or 2, else 0) and PAIRS (1
+// for windows 2 wide at stride 2, dilation 1). Sizes, window, strides, padding and dilation are
+// kernel arguments, so a handful of programs serves every configuration.
 // MODE 0 = max: padding never wins; a NaN does (PyTorch's rule: a later NaN replaces an earlier
 //   one), and ties keep the first tap. `indices` receives the argmax as a flat index ih*W + iw
 //   into the input plane.
@@ -23,12 +23,18 @@
 
 #define EVEN_LANES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 
-// One window row of 16 windows, taps p[s·DILATION_W + j·strideW] (j = 0 … 15): for max pooling
+// The sizes and window of a call, as the kernel received them.
+typedef struct {
+    int H, W, OH, OW, windowR, windowS, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW,
+        countIncludePad;
+} Geometry;
+
+// One window row of 16 windows, taps p[s·dilationW + j·strideW] (j = 0 … 15): for max pooling
 // the first greatest tap of each window (or its last NaN) and, in *tap, which tap s it is; for
 // average pooling their sum. Row by row, these combine to the raster-order answer.
-inline float16 pool_row(__global const float* p, const int strideW, int16* tap)
+ALWAYS_INLINE float16 pool_row(__global const float* p, const Geometry g, int16* tap)
 {
-#if VECTOR_STRIDE == 2 && WINDOW_S == 2 && DILATION_W == 1
+#if PAIRS
     // 2 wide, stride 2: each pair p[2j], p[2j + 1] is combined inside two loads (a lane with the
     // next one), then the even lanes are gathered: two loads and three permutes a row.
     const float16 low = load_whole16(p), high = load_whole16(p + 16);
@@ -44,8 +50,8 @@ inline float16 pool_row(__global const float* p, const int strideW, int16* tap)
 #else
     float16 best = (float16)(0.0f);
     *tap = (int16)(0);
-    for (int s = 0; s < WINDOW_S; ++s) {
-        __global const float* q = p + s * DILATION_W;
+    for (int s = 0; s < g.windowS; ++s) {
+        __global const float* q = p + s * g.dilationW;
 #if VECTOR_STRIDE == 1
         const float16 v = vload16(0, q);
 #elif VECTOR_STRIDE == 2
@@ -53,7 +59,7 @@ inline float16 pool_row(__global const float* p, const int strideW, int16* tap)
         const float16 v = PERMUTE(load_whole16(q), load_whole16(q + 15), 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31);
 #else
         float values[16];
-        for (int j = 0; j < 16; ++j) values[j] = q[j * strideW];
+        for (int j = 0; j < 16; ++j) values[j] = q[j * g.strideW];
         const float16 v = vload16(0, values);
 #endif
 #if MODE == 0
@@ -72,11 +78,6 @@ inline float16 pool_row(__global const float* p, const int strideW, int16* tap)
 #endif
 }
 
-// The sizes and window of a call, as the kernel received them.
-typedef struct {
-    int H, W, OH, OW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, countIncludePad;
-} Geometry;
-
 inline void pool_one(
     __global const float* in, __global float* output, __global long* indices, const size_t out,
     const int oh, const int ow, const Geometry g)
@@ -86,10 +87,10 @@ inline void pool_one(
     float sum = 0.0f;
     int inputTaps = 0;
     int paddedTaps = 0;
-    for (int r = 0; r < WINDOW_R; ++r) {
+    for (int r = 0; r < g.windowR; ++r) {
         const int ih = oh * g.strideH - g.padTop + r * g.dilationH;
-        for (int s = 0; s < WINDOW_S; ++s) {
-            const int iw = ow * g.strideW - g.padLeft + s * DILATION_W;
+        for (int s = 0; s < g.windowS; ++s) {
+            const int iw = ow * g.strideW - g.padLeft + s * g.dilationW;
             paddedTaps += (ih >= -g.padTop && ih < g.H + g.padBottom && iw >= -g.padLeft && iw < g.W + g.padRight);
             if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
             const int index = ih * g.W + iw;
@@ -122,8 +123,8 @@ ALWAYS_INLINE void pool_segment(
     const int start = min(first, g.OW - 16);
     const int ih0 = oh * g.strideH - g.padTop;
     const int iw0 = start * g.strideW - g.padLeft;
-    const bool interior = g.OW >= 16 && ih0 >= 0 && ih0 + (WINDOW_R - 1) * g.dilationH < g.H && iw0 >= 0
-        && iw0 + 15 * g.strideW + (WINDOW_S - 1) * DILATION_W < g.W;
+    const bool interior = g.OW >= 16 && ih0 >= 0 && ih0 + (g.windowR - 1) * g.dilationH < g.H && iw0 >= 0
+        && iw0 + 15 * g.strideW + (g.windowS - 1) * g.dilationW < g.W;
     if (!interior) {
         for (int ow = first; ow < min(first + 16, g.OW); ++ow) pool_one(in, output, indices, row + ow, oh, ow, g);
         return;
@@ -132,23 +133,23 @@ ALWAYS_INLINE void pool_segment(
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) * g.strideW;
     float16 result = (float16)(0.0f);
     int16 bestIndex = (int16)(0);
-    for (int r = 0; r < WINDOW_R; ++r) {
+    for (int r = 0; r < g.windowR; ++r) {
         const int offset = (ih0 + r * g.dilationH) * g.W + iw0;
         int16 tap;
-        const float16 v = pool_row(in + offset, g.strideW, &tap);
+        const float16 v = pool_row(in + offset, g, &tap);
 #if MODE == 0
         // A later row replaces the best only when greater or NaN: ties keep the first tap.
         const int16 take = r == 0 ? (int16)(-1) : TAKES(v, result);
         result = select(result, v, take);
 #if INDICES
-        bestIndex = select(bestIndex, offset + tap * DILATION_W + lane, take);
+        bestIndex = select(bestIndex, offset + tap * g.dilationW + lane, take);
 #endif
 #else
         result += v;
 #endif
     }
 #if MODE == 1
-    result /= (float)(WINDOW_R * WINDOW_S);
+    result /= (float)(g.windowR * g.windowS);
 #endif
     // The last segment of a row shifts left to stay whole; the outputs it shares with the one
     // before were written by this work-item with the same values.
@@ -158,20 +159,42 @@ ALWAYS_INLINE void pool_segment(
 #endif
 }
 
+#ifdef FIRST_CALL
+// The first-call kernel (see KernelTier): work-item (ow, oh, plane) computes one output, with no
+// vector loads; the program builds in a fraction of pool2d's time. `indices` is NULL unless INDICES.
+__kernel void pool2d_generic(
+    __global const float* restrict input,
+    __global float* restrict output,
+    __global long* restrict indices,
+    const int planes, const int H, const int W, const int OH, const int OW, const int windowR, const int windowS,
+    const int strideH, const int strideW, const int padTop, const int padLeft, const int padBottom, const int padRight,
+    const int dilationH, const int dilationW, const int countIncludePad)
+{
+    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
+    if (ow >= OW || oh >= OH || plane >= planes) return;
+    const Geometry g = {
+        H, W, OH, OW, windowR, windowS, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW,
+        countIncludePad};
+    pool_one(input + (size_t)plane * H * W, output, indices, ((size_t)plane * OH + oh) * OW + ow, oh, ow, g);
+}
+#else
 // Work-item (oh, plane) computes output row oh of a plane, 16 outputs at a time. `indices` is
 // NULL unless INDICES.
 __kernel void pool2d(
     __global const float* restrict input,
     __global float* restrict output,
     __global long* restrict indices,
-    const int planes, const int H, const int W, const int OH, const int OW,
+    const int planes, const int H, const int W, const int OH, const int OW, const int windowR, const int windowS,
     const int strideH, const int strideW, const int padTop, const int padLeft, const int padBottom, const int padRight,
-    const int dilationH, const int countIncludePad)
+    const int dilationH, const int dilationW, const int countIncludePad)
 {
     const int oh = get_global_id(0), plane = get_global_id(1);
     if (oh >= OH || plane >= planes) return;
-    const Geometry g = {H, W, OH, OW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, countIncludePad};
+    const Geometry g = {
+        H, W, OH, OW, windowR, windowS, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW,
+        countIncludePad};
     __global const float* in = input + (size_t)plane * H * W;
     const size_t row = ((size_t)plane * OH + oh) * OW;
     for (int segment = 0; 16 * segment < OW; ++segment) pool_segment(in, output, indices, row, segment, oh, g);
 }
+#endif

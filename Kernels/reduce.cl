@@ -11,6 +11,10 @@
 //
 // Index maps: output o and reduced element r decompose row-major over (size, stride) pairs passed
 // as int8 vectors (at most 8 merged axes each).
+//
+// Programs: ROWS (a build define) builds reduce_rows alone; otherwise reduce_partial and
+// reduce_final, and FIRST_CALL leaves out their vector paths, so that the program builds in a
+// fraction of the time and serves first calls while the full one builds (see KernelTier).
 
 #ifndef OP
 #define OP 0
@@ -89,7 +93,7 @@ inline float2 accumulate(float2 state, float x)
 #endif
 }
 
-#if OP != 9
+#if OP != 9 && !defined(FIRST_CALL)
 // A contiguous run is reduced 16 lanes at a time, each lane a partial of its own (a, b) as above;
 // the lanes are then folded into the scalar partial. logsumexp stays scalar.
 #define VECTOR_PATH 1
@@ -204,6 +208,7 @@ inline float finish(const float2 state, const int reducedCount)
 #endif
 }
 
+#ifndef ROWS
 // `finals` is NULL with several chunks per output, else the outputs (splits = 1).
 __kernel void reduce_partial(
     __global const float* restrict input, __global float2* restrict partials, __global float* restrict finals,
@@ -259,8 +264,9 @@ __kernel void reduce_final(
     }
     output[o] = finish(state, reducedCount);
 }
+#endif
 
-#ifdef VECTOR_PATH
+#if defined(VECTOR_PATH) && defined(ROWS)
 // reduce_rows: one chunk per output (splits = 1) where each output reduces a row of at least 16
 // contiguous values (the input is [outputs][reducedCount]), as global average pooling's planes are.
 // Work-item g reduces outputs 16g … 16g + 15, each into 16 lanes as reduce_partial's vector path

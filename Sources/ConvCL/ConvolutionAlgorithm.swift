@@ -64,8 +64,10 @@ struct GEMMTile: Sendable, Hashable {
         return Self.roundUp(columns, group / gcd(group, alignment) * alignment)
     }
 
-    /// The build options that give a kernel this tile.
-    var options: String { "-DTILE_M=\(m) -DTILE_N=\(n)" }
+    /// The program `source` built for this tile, with `defines` besides.
+    func program(_ source: String, _ defines: [String: Int] = [:]) -> ProgramSpec {
+        ProgramSpec(source, defines.merging(["TILE_M": m, "TILE_N": n]) { mine, _ in mine })
+    }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 }
@@ -76,16 +78,25 @@ extension ConvolutionGeometry {
     /// Rows of the patch matrix: one per (channel, tap) of a group.
     var patchRows: Int { inputChannelsPerGroup * kernelHeight * kernelWidth }
 
-    /// Whether Winograd F(4×4, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group.
+    /// Whether Winograd F(4×4, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one
+    /// group, and at most `winogradLeftPads` on the left (its input transform is built per left
+    /// pad, so a few programs serve it: "valid", "same" and one more).
     var winogradApplies: Bool {
         kernelHeight == 3 && kernelWidth == 3 && strideHeight == 1 && strideWidth == 1
-            && dilationHeight == 1 && dilationWidth == 1 && groups == 1
+            && dilationHeight == 1 && dilationWidth == 1 && groups == 1 && Self.winogradLeftPads.contains(padLeft)
     }
+
+    static let winogradLeftPads = 0...2
+    /// The tile rows a Winograd transform work-item may take (see `winogradTiles`).
+    static let winogradRowsPerItem = [1, 2, 4]
 
     /// Whether `algorithm` can compute this convolution (only Winograd is restricted).
     func computes(with algorithm: ConvolutionAlgorithm) -> Bool {
         algorithm != .winograd || winogradApplies
     }
+
+    /// The multiply-adds of the convolution: a dot product over (C / groups)·R·S taps per output.
+    var multiplyAdds: Int { outputShape.reduce(1, *) * inputChannelsPerGroup * kernelHeight * kernelWidth }
 
     /// Winograd's 4×4 output tiles over the batch, without padding.
     var winogradRealTiles: Int { batch * ((outputHeight + 3) / 4) * ((outputWidth + 3) / 4) }
@@ -97,7 +108,7 @@ extension ConvolutionGeometry {
     /// included.
     var winogradTiles: (rowsPerItem: Int, rowGroups: Int, columnBlocks: Int, count: Int) {
         let rows = (outputHeight + 3) / 4, columns = (outputWidth + 3) / 4
-        let layouts = [1, 2, 4].map { perItem in
+        let layouts = Self.winogradRowsPerItem.map { perItem in
             (rowsPerItem: perItem, rowGroups: (rows + perItem - 1) / perItem,
              columnBlocks: (columns + 16 / perItem - 1) / (16 / perItem))
         }
@@ -135,7 +146,7 @@ extension ConvolutionGeometry {
     /// and the packed filters of one group (chunks and groups run one after another and reuse them).
     func workspaceBytes(_ algorithm: ConvolutionAlgorithm, tile: GEMMTile, chunkBytes: Int, winogradChunkBytes: Int) -> Int {
         switch algorithm {
-        case .direct: 0
+        case .direct: 0  // the backend's `directWorkspaceFloats`: packed filters, for some variants
         case .im2colGEMM:
             4 * patchRows * (gemmChunkColumns(tile: tile, chunkBytes: chunkBytes) + tile.paddedFilters(outputChannelsPerGroup))
         case .winograd:

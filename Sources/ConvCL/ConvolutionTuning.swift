@@ -91,7 +91,7 @@ extension OpenCLBackend {
             counters.withLock { $0.convolutionTimings += 1 }
             timings.append((algorithm, best))
         }
-        // Direct needs no workspace, so it is always among the candidates.
+        // Direct is the fallback when nothing fits (its workspace is the packed filters alone).
         let fastest = timings.min(by: { $0.seconds < $1.seconds }) ?? (.direct, 0)
         tuning.record(fastest.algorithm, for: key)
         let report = timings.map { "\($0.algorithm.rawValue) \(String(format: "%.3f", $0.seconds * 1e3)) ms" }

@@ -14,7 +14,9 @@ extension OpenCLBackend {
 
     /// The workspace `algorithm` needs for `g` on this backend, in bytes.
     func workspaceBytes(_ algorithm: ConvolutionAlgorithm, _ g: ConvolutionGeometry) -> Int {
-        g.workspaceBytes(algorithm, tile: gemmTile, chunkBytes: gemmChunkBytes, winogradChunkBytes: winogradChunkBytes)
+        algorithm == .direct
+            ? 4 * directWorkspaceFloats(g)
+            : g.workspaceBytes(algorithm, tile: gemmTile, chunkBytes: gemmChunkBytes, winogradChunkBytes: winogradChunkBytes)
     }
 
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
@@ -23,9 +25,10 @@ extension OpenCLBackend {
             guard g.computes(with: forced) else {
                 throw ConvCLError.invalidArgument(
                     operation: "conv2d", argument: "algorithm",
-                    reason: "winograd computes 3×3 convolutions with stride 1, dilation 1 and one group; this one has kernel "
+                    reason: "winograd computes 3×3 convolutions with stride 1, dilation 1, one group and a left pad of "
+                        + "\(ConvolutionGeometry.winogradLeftPads.lowerBound)…\(ConvolutionGeometry.winogradLeftPads.upperBound); this one has kernel "
                         + "\(g.kernelHeight)×\(g.kernelWidth), stride \(g.strideHeight)×\(g.strideWidth), "
-                        + "dilation \(g.dilationHeight)×\(g.dilationWidth), \(g.groups) group(s)")
+                        + "dilation \(g.dilationHeight)×\(g.dilationWidth), \(g.groups) group(s), left pad \(g.padLeft)")
             }
             let bytes = workspaceBytes(forced, g)
             guard bytes <= limit else {
@@ -43,12 +46,12 @@ extension OpenCLBackend {
         // no patch matrix).
         guard g.outputChannelsPerGroup >= 4 else {
             return ConvolutionPlan(
-                algorithm: .direct, workspaceBytes: 0,
+                algorithm: .direct, workspaceBytes: workspaceBytes(.direct, g),
                 reason: "\(g.outputChannelsPerGroup) filter(s) per group: too few to share a GEMM")
         }
         guard g.patchRows >= 16 else {
             return ConvolutionPlan(
-                algorithm: .direct, workspaceBytes: 0,
+                algorithm: .direct, workspaceBytes: workspaceBytes(.direct, g),
                 reason: "\(g.patchRows) taps per output: too short a product to pay for a patch matrix")
         }
         // Winograd F(4×4, 3×3) does a quarter of the multiplications; it pays with at least 8
@@ -65,7 +68,7 @@ extension OpenCLBackend {
         let bytes = workspaceBytes(.im2colGEMM, g)
         guard bytes <= limit else {
             return ConvolutionPlan(
-                algorithm: .direct, workspaceBytes: 0,
+                algorithm: .direct, workspaceBytes: workspaceBytes(.direct, g),
                 reason: "im2col-gemm would need \(bytes) bytes of workspace, over the limit of \(limit) bytes")
         }
         return ConvolutionPlan(
@@ -78,10 +81,37 @@ extension OpenCLBackend {
         let x = try buffer(of: input, "conv2d", "input")
         let w = try buffer(of: weight, "conv2d", "weight")
         let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
-        let plan = try plan(g)
+        let algorithm = try plan(g).algorithm
         let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
-        try run(plan.algorithm, g, x, w, b, y)
+        if try convolution.algorithm != nil
+            || runsSpecialized(convolutionPrograms(algorithm, g), small: g.multiplyAdds <= Self.firstCallWork)
+        {
+            try run(algorithm, g, x, w, b, y)
+        } else {
+            try runGeneric(g, x, w, b, y)
+        }
         return output
+    }
+
+    /// The most work (multiply-adds, or values read) an operation may have to run on the generic
+    /// first-call kernels while its specialised programs are not built (`KernelTier.automatic`):
+    /// about what the generic kernels do in the time a specialised program takes to build.
+    static let firstCallWork = 1 << 28
+
+    /// The generic first-call program of every convolution (see `KernelTier`).
+    static let genericConvolutionProgram = ProgramSpec("conv2d_direct", ["FIRST_CALL": 1])
+
+    /// Enqueues the generic first-call kernel: one output per work-item.
+    private func runGeneric(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let (activation, slope) = activationArguments(g.activation)
+        try launch(
+            Self.genericConvolutionProgram, kernel: "conv2d_generic",
+            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
+                g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
+                g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                g.dilationHeight, g.dilationWidth, g.groups, g.flipped ? 1 : 0,
+            ], "conv2d")) + [.int32(activation), .float(slope)],
+            globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
     }
 
     /// Enqueues the convolution `g` of `x` and `w` (and `b`) into `y` with `algorithm`.
@@ -93,13 +123,34 @@ extension OpenCLBackend {
         }
     }
 
-    private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
-        let (activation, slope) = activationArguments(g.activation)
-        // Filters per work-item: each input vector read serves all of them. 16 accumulators of
-        // float16 fill half of AVX-512's registers (4, 8 and 16 gave resnet3x3 74, 104 and 177
-        // GFLOP/s); with narrower vectors, 8. (32 crashed inside PoCL's work-group code.)
-        let most = vectorWidth >= 16 ? 16 : 8
-        let filtersPerItem = [most, 8, 4, 1].first { $0 <= g.outputChannelsPerGroup } ?? 1
+    /// How the direct algorithm computes `g`: with `conv2d_rows` (one filter per work-item at stride
+    /// 1, for the kernel sizes and pads it is built for), else with `conv2d_direct` over blocks of
+    /// filters.
+    enum DirectVariant {
+        case rows(ProgramSpec, segments: Int)
+        case filters(ProgramSpec, perItem: Int)
+
+        var program: ProgramSpec {
+            switch self {
+            case .rows(let program, _), .filters(let program, _): program
+            }
+        }
+    }
+
+    /// The kernel sizes [R, S] conv2d_rows is built for: square kernels and 1-D ones of 3, 5 and
+    /// 7 taps (depthwise layers' sizes), each at dilation 1 with no padding on the left or half
+    /// the kernel's width there, so that a handful of programs covers them (other depthwise shapes
+    /// run conv2d_direct with one filter per work-item).
+    static let rowKernelSizes = [[3, 3], [5, 5], [7, 7], [1, 3], [1, 5], [1, 7], [3, 1], [5, 1], [7, 1]]
+
+    /// The filters per work-item conv2d_direct is built for, most first: each input vector read
+    /// serves all of them. 16 accumulators of float16 fill half of AVX-512's registers (4, 8 and
+    /// 16 gave resnet3x3 74, 104 and 177 GFLOP/s); with narrower vectors, 8. (32 crashed inside
+    /// PoCL's work-group code.)
+    var directFilterBlocks: [Int] { [vectorWidth >= 16 ? 16 : 8, 8, 4, 1] }
+
+    func directVariant(_ g: ConvolutionGeometry) -> DirectVariant {
+        let filtersPerItem = directFilterBlocks.first { $0 <= g.outputChannelsPerGroup } ?? 1
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
         // overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
         // constant permutes give the taps, and keeps the sums of the output rows under it in
@@ -107,41 +158,79 @@ extension OpenCLBackend {
         // from registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed
         // into rotating sums (8 rows per work-item) 0.67×, then 28 rows instead of 8 0.89× (a
         // whole column kept). Up to 4 segments of 16 outputs share their chunks (2 segments: 1.4×
-        // slower), while their sums, DEPTH of them each, fit in half the registers.
-        if filtersPerItem == 1, g.strideHeight == 1, g.strideWidth == 1, (g.kernelWidth - 1) * g.dilationWidth <= 64 {
-            let depth = (g.kernelHeight - 1) * g.dilationHeight + 1
-            let segments = min(max(1, 16 / depth), 4, (g.outputWidth + 15) / 16)
+        // slower; see `rowSegments`).
+        if filtersPerItem == 1, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
+            Self.rowKernelSizes.contains([g.kernelHeight, g.kernelWidth]), [0, g.kernelWidth / 2].contains(g.padLeft)
+        {
+            return .rows(Self.rowsProgram(kernel: [g.kernelHeight, g.kernelWidth], padLeft: g.padLeft), segments: Self.rowSegments(g.kernelHeight))
+        }
+        return .filters(ProgramSpec("conv2d_direct", ["FILTERS": filtersPerItem]), perItem: filtersPerItem)
+    }
+
+    /// Segments of 16 outputs a conv2d_rows work-item computes side by side: up to 4, while their
+    /// sums, R of them each, fit in half the registers.
+    static func rowSegments(_ kernelHeight: Int) -> Int { min(max(1, 16 / kernelHeight), 4) }
+
+    /// conv2d_rows built for an R×S kernel (`kernel` [R, S]) and a left pad.
+    static func rowsProgram(kernel: [Int], padLeft: Int) -> ProgramSpec {
+        ProgramSpec("conv2d_direct", [
+            "ROW_TAPS": kernel[1], "TAP_ROWS": kernel[0], "PAD_SHIFT": padLeft, "ROW_SEGMENTS": rowSegments(kernel[0]),
+        ])
+    }
+
+    /// Winograd's program for `g`: its tile layout and left pad are built in.
+    func winogradProgram(_ g: ConvolutionGeometry) -> ProgramSpec {
+        gemmTile.program("conv_winograd", ["ROWS": g.winogradTiles.rowsPerItem, "PAD_SHIFT": g.padLeft])
+    }
+
+    /// The floats of the direct algorithm's workspace: conv2d_direct's filters packed block by
+    /// block (see `pack_filters`); conv2d_rows needs none.
+    func directWorkspaceFloats(_ g: ConvolutionGeometry) -> Int {
+        guard case .filters(_, let perItem) = directVariant(g) else { return 0 }
+        let blocks = g.groups * ((g.outputChannelsPerGroup + perItem - 1) / perItem)
+        return blocks * perItem * g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth
+    }
+
+    private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let (activation, slope) = activationArguments(g.activation)
+        switch directVariant(g) {
+        case .rows(let program, let segments):
+            // Segments past the end of a narrow row compute zeros and store nothing.
             let columnBlocks = (g.outputWidth + 16 * segments - 1) / (16 * segments)
             let rows = directRowsPerItem ?? perWorkItem(g.outputHeight, otherWorkItems: g.batch * g.outputChannels * columnBlocks)
             let global = [columnBlocks, (g.outputHeight + rows - 1) / rows, g.batch * g.outputChannels]
             try launch(
-                source: "conv2d_direct", kernel: "conv2d_rows",
-                options: "-DROW_TAPS=\(g.kernelWidth) -DTAP_DILATION=\(g.dilationWidth) -DTAP_ROWS=\(g.kernelHeight) "
-                    + "-DROW_DILATION=\(g.dilationHeight) -DPAD_SHIFT=\(g.padLeft % 16) -DROW_SEGMENTS=\(segments)",
+                program, kernel: "conv2d_rows",
                 arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
                     g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.outputHeight, g.outputWidth,
                     g.padTop, g.padLeft, g.groups, rows, g.flipped ? 1 : 0,
                 ], "conv2d")) + [.int32(activation), .float(slope)],
                 globalSize: global, localSize: splitting(global))
-            return
+        case .filters(let program, let filtersPerItem):
+            let blocks = g.groups * ((g.outputChannelsPerGroup + filtersPerItem - 1) / filtersPerItem)
+            let taps = g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth
+            // A work-item computes its row's segments of 16 outputs one after another, so that each
+            // output row is written front to back (mel3x3_c1: 8 segments a work-item 0.84× the time
+            // of 1; a kernel writing 25 MiB as rows of 512 bytes beat one writing 64-byte pieces of
+            // 16 rows at a time by 1.3×).
+            let rowSegments = (g.outputWidth + 15) / 16
+            let segments = perWorkItem(rowSegments, otherWorkItems: g.outputHeight * g.batch * blocks)
+            let global = [(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks]
+            try withWorkspace(floats: [directWorkspaceFloats(g)], operation: "conv2d") { scratch in
+                try launch(
+                    program, kernel: "pack_filters",
+                    arguments: [.buffer(w), .buffer(scratch[0])] + (try int32Arguments([g.outputChannels, g.groups, taps], "conv2d")),
+                    globalSize: [taps, blocks])
+                try launch(
+                    program, kernel: "conv2d_direct",
+                    arguments: [.buffer(x), .buffer(scratch[0]), .buffer(b), .buffer(y)] + (try int32Arguments([
+                        g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
+                        g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+                        g.dilationHeight, g.dilationWidth, g.groups, segments, g.flipped ? 1 : 0,
+                    ], "conv2d")) + [.int32(activation), .float(slope)],
+                    globalSize: global, localSize: splitting(global))
+            }
         }
-        let blocks = g.groups * ((g.outputChannelsPerGroup + filtersPerItem - 1) / filtersPerItem)
-        // A work-item computes its row's segments of 16 outputs one after another, so that each
-        // output row is written front to back (mel3x3_c1: 8 segments a work-item 0.84× the time
-        // of 1; a kernel writing 25 MiB as rows of 512 bytes beat one writing 64-byte pieces of
-        // 16 rows at a time by 1.3×).
-        let rowSegments = (g.outputWidth + 15) / 16
-        let segments = perWorkItem(rowSegments, otherWorkItems: g.outputHeight * g.batch * blocks)
-        let global = [(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks]
-        try launch(
-            source: "conv2d_direct", kernel: "conv2d_direct",
-            options: "-DFILTERS=\(filtersPerItem) -DFILTER_TAPS=\(g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth)",
-            arguments: [.buffer(x), .buffer(w), .buffer(b), .buffer(y)] + (try int32Arguments([
-                g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
-                g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-                g.dilationHeight, g.dilationWidth, g.groups, segments, g.flipped ? 1 : 0,
-            ], "conv2d")) + [.int32(activation), .float(slope)],
-            globalSize: global, localSize: splitting(global))
     }
 
     /// A work-group size for the direct kernels' launch of `global` work-items that makes at least
@@ -181,7 +270,7 @@ extension OpenCLBackend {
             let (patches, packed) = (scratch[0], scratch[1])
             for group in 0..<g.groups {
                 try launch(
-                    source: "conv_gemm", kernel: "pack_weights", options: tile.options,
+                    tile.program("conv_gemm"), kernel: "pack_weights",
                     arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
                         g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group,
                         g.flipped ? 1 : 0,
@@ -190,7 +279,7 @@ extension OpenCLBackend {
                 for first in stride(from: 0, to: paddedColumns, by: chunk) {
                     let count = min(chunk, paddedColumns - first)
                     try launch(
-                        source: "conv_gemm", kernel: "im2col", options: tile.options,
+                        tile.program("conv_gemm"), kernel: "im2col",
                         arguments: [.buffer(x), .buffer(patches)] + (try int32Arguments([
                             g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth,
                             g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
@@ -226,7 +315,7 @@ extension OpenCLBackend {
         let groupSize = [panels, tile.columnPanelsPerGroup(filterPanels: panels), 1]
         let (kind, slope) = activationArguments(activation)
         try launch(
-            source: "conv_gemm", kernel: "gemm", options: tile.options,
+            tile.program("conv_gemm"), kernel: "gemm",
             arguments: [.buffer(filterPanels), .buffer(columnPanels), .buffer(bias), .buffer(output)]
                 + (try int32Arguments([depth, filters, columns, outputChannels, spatial, group], "conv2d"))
                 + [.int32(kind), .float(slope)] + (try int32Arguments(batch.strides + [firstColumn / tile.n], "conv2d")),
@@ -236,8 +325,8 @@ extension OpenCLBackend {
 
     private func runWinograd(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let tile = gemmTile
-        let (rowsPerItem, rowGroups, columnBlocks, tiles) = g.winogradTiles
-        let options = tile.options + " -DROWS=\(rowsPerItem)"
+        let (_, rowGroups, columnBlocks, tiles) = g.winogradTiles
+        let transforms = winogradProgram(g)
         let channels = g.inputChannels, filters = g.outputChannels
         let chunkItems = g.winogradChunkItems(chunkBytes: winogradChunkBytes)
         let paddedChunkTiles = g.winogradPaddedChunkTiles(tile: tile, chunkBytes: winogradChunkBytes)
@@ -254,14 +343,14 @@ extension OpenCLBackend {
         ) { scratch in
             let (transformedInput, transformedFilters, products) = (scratch[0], scratch[1], scratch[2])
             try launch(
-                source: "conv_winograd", kernel: "transform_filters", options: tile.options,
+                transforms, kernel: "transform_filters",
                 arguments: [.buffer(w), .buffer(transformedFilters)] + (try sizes([filters, channels, paddedFilters, g.flipped ? 1 : 0])),
                 globalSize: [paddedFilters / tile.m, rounded(channels)], localSize: [1, group])
             for first in stride(from: 0, to: tiles / 16, by: chunkItems) {
                 let items = min(chunkItems, tiles / 16 - first)
                 let paddedTiles = tile.paddedColumns(16 * items, filters: filters, alignment: 16)
                 try launch(
-                    source: "conv_winograd", kernel: "transform_input", options: options + " -DPAD_SHIFT=\(g.padLeft % 16)",
+                    transforms, kernel: "transform_input",
                     arguments: [.buffer(x), .buffer(transformedInput)] + (try sizes([
                         channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, rowGroups, columnBlocks, first, items, paddedTiles,
                     ])),
@@ -273,7 +362,7 @@ extension OpenCLBackend {
                     outputChannels: filters, spatial: 16 * items, group: 0, activation: .none,
                     batch: (36, [channels * paddedFilters, channels * paddedTiles, filters * 16 * items]))
                 try launch(
-                    source: "conv_winograd", kernel: "transform_output", options: options,
+                    transforms, kernel: "transform_output",
                     arguments: [.buffer(products), .buffer(b), .buffer(y)] + (try sizes([
                         filters, g.outputHeight, g.outputWidth, rowGroups, columnBlocks, first, 16 * items,
                     ])) + [.int32(activation), .float(slope)],

@@ -14,21 +14,76 @@ extension OpenCLBackend {
             indices = IndexTensor(shape: g.outputShape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
             indexBuffer = buffer
         }
-        // The window's shape is built in (its loops unroll, its loads are specialised); the rest
-        // are arguments, so that configurations differing in padding or vertical stride share a program.
-        let defines = [
-            "MODE": mode == .max ? 0 : 1, "INDICES": returnIndices ? 1 : 0, "WINDOW_R": g.kernelHeight, "WINDOW_S": g.kernelWidth,
-            "DILATION_W": g.dilationWidth, "VECTOR_STRIDE": [1, 2].contains(g.strideWidth) ? g.strideWidth : 0,
-        ]
         let arguments = [
-            g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth,
-            g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationHeight, g.countIncludePad ? 1 : 0,
+            g.planes, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth,
+            g.strideHeight, g.strideWidth, g.padTop, g.padLeft, g.padBottom, g.padRight, g.dilationHeight, g.dilationWidth,
+            g.countIncludePad ? 1 : 0,
         ]
+        let specialized = poolProgram(mode: mode, returnIndices: returnIndices, g)
+        let runsSpecialized = try runsSpecialized([specialized], small: g.work <= Self.firstCallWork)
         try launch(
-            source: "pool2d", kernel: "pool2d", options: defines.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }.joined(separator: " "),
+            runsSpecialized ? specialized : poolProgram(mode: mode, returnIndices: returnIndices, nil),
+            kernel: runsSpecialized ? "pool2d" : "pool2d_generic",
             arguments: [.buffer(x), .buffer(y), .buffer(indexBuffer)] + (try int32Arguments(arguments, operation)),
-            globalSize: [g.outputHeight, g.planes])
+            globalSize: runsSpecialized ? [g.outputHeight, g.planes] : [g.outputWidth, g.outputHeight, g.planes])
         return (output, indices)
+    }
+
+    /// The pooling program for `g`: the mode, whether indices are written, and the horizontal
+    /// stride's vector loads are built in (see `Kernels/pool2d.cl`); for nil, the generic
+    /// first-call program of the mode.
+    func poolProgram(mode: PoolingMode, returnIndices: Bool, _ g: PoolGeometry?) -> ProgramSpec {
+        guard let g else {
+            return ProgramSpec("pool2d", ["MODE": mode == .max ? 0 : 1, "INDICES": returnIndices ? 1 : 0, "FIRST_CALL": 1])
+        }
+        return Self.poolProgram(
+            mode: mode, returnIndices: returnIndices, strideWidth: g.strideWidth, kernelWidth: g.kernelWidth,
+            dilationWidth: g.dilationWidth)
+    }
+
+    static func poolProgram(mode: PoolingMode, returnIndices: Bool, strideWidth: Int, kernelWidth: Int, dilationWidth: Int)
+        -> ProgramSpec
+    {
+        let vectorStride = [1, 2].contains(strideWidth) ? strideWidth : 0
+        return ProgramSpec("pool2d", [
+            "MODE": mode == .max ? 0 : 1, "INDICES": returnIndices ? 1 : 0, "VECTOR_STRIDE": vectorStride,
+            "PAIRS": vectorStride == 2 && kernelWidth == 2 && dilationWidth == 1 ? 1 : 0,
+        ])
+    }
+
+    /// The reduction programs: `reduce_rows` alone (heavy to build: 1.5 s of PoCL's 1.9 s for all
+    /// three kernels), `reduce_partial` and `reduce_final`, or those two without their vector
+    /// paths for first calls (see `Kernels/reduce.cl`).
+    enum ReduceProgram {
+        case rows, general, generic
+
+        func defines(_ operation: ReductionOperation) -> [String: Int] {
+            switch self {
+            case .rows: ["OP": operation.kernelCode, "ROWS": 1]
+            case .general: ["OP": operation.kernelCode]
+            case .generic: ["OP": operation.kernelCode, "FIRST_CALL": 1]
+            }
+        }
+    }
+
+    /// Whether the specialised reduction of `layout` is `reduce_rows`: the reduced axes are the
+    /// trailing ones and one chunk per output (the input is [outputs][reducedCount], as global
+    /// pooling's planes are). 16 outputs per work-item, folded together.
+    func reducesRows(_ operation: ReductionOperation, _ layout: ReductionLayout) -> Bool {
+        reduceSplits(layout) == 1 && operation != .logSumExp && layout.reducedStrides == [1] && layout.reducedCount >= 16
+    }
+
+    /// Enough partials per output to occupy the device when there are few outputs, each a chunk of
+    /// a few thousand elements.
+    func reduceSplits(_ layout: ReductionLayout) -> Int {
+        let chunkTarget = 4096
+        return max(1, min((layout.reducedCount + chunkTarget - 1) / chunkTarget, 16384 / max(1, layout.outputCount)))
+    }
+
+    /// The program that reduces `layout` with the specialised kernels or the generic ones.
+    func reduceProgram(_ operation: ReductionOperation, layout: ReductionLayout, specialized: Bool) -> ProgramSpec {
+        let kind: ReduceProgram = !specialized ? .generic : reducesRows(operation, layout) ? .rows : .general
+        return ProgramSpec("reduce", kind.defines(operation))
     }
 
     public func reduce(_ input: Tensor, descriptor: ReduceDescriptor) throws -> Tensor {
@@ -36,16 +91,13 @@ extension OpenCLBackend {
         let x = try buffer(of: input, "reduce", "input")
         let (output, y) = try self.output(shape: layout.outputShape, operation: "reduce")
         guard layout.outputCount > 0 else { return output }
-        // Enough partials per output to occupy the device when there are few outputs, each a
-        // chunk of a few thousand elements.
-        let chunkTarget = 4096
-        let splits = max(1, min((layout.reducedCount + chunkTarget - 1) / chunkTarget, 16384 / layout.outputCount))
-        let options = "-DOP=\(descriptor.operation.kernelCode)"
-        if splits == 1, descriptor.operation != .logSumExp, layout.reducedStrides == [1], layout.reducedCount >= 16 {
-            // The reduced axes are the trailing ones, so the input is [outputs][reducedCount] (global
-            // pooling's planes): 16 outputs per work-item, folded together.
+        let splits = reduceSplits(layout)
+        let specialized = reduceProgram(descriptor.operation, layout: layout, specialized: true)
+        let runsSpecialized = try runsSpecialized([specialized], small: input.count <= Self.firstCallWork)
+        let program = runsSpecialized ? specialized : reduceProgram(descriptor.operation, layout: layout, specialized: false)
+        if runsSpecialized, reducesRows(descriptor.operation, layout) {
             try launch(
-                source: "reduce", kernel: "reduce_rows", options: options,
+                program, kernel: "reduce_rows",
                 arguments: [.buffer(x), .buffer(y)] + (try int32Arguments([layout.outputCount, layout.reducedCount], "reduce")),
                 globalSize: [(layout.outputCount + 15) / 16])
             return output
@@ -61,18 +113,18 @@ extension OpenCLBackend {
         guard splits > 1 else {
             // One chunk per output: the first stage finishes it, with no second launch or partials.
             try launch(
-                source: "reduce", kernel: "reduce_partial", options: options,
+                program, kernel: "reduce_partial",
                 arguments: [.buffer(x), .buffer(nil), .buffer(y)] + sizes + vectors, globalSize: [layout.outputCount])
             return output
         }
         let partials = try allocate(SIMD2<Float>.self, count: layout.outputCount * splits, operation: "reduce")
         defer { recycle(partials) }  // once both stages are enqueued
         try launch(
-            source: "reduce", kernel: "reduce_partial", options: options,
+            program, kernel: "reduce_partial",
             arguments: [.buffer(x), .buffer(partials), .buffer(nil)] + sizes + vectors,
             globalSize: [layout.outputCount * splits])
         try launch(
-            source: "reduce", kernel: "reduce_final", options: options,
+            program, kernel: "reduce_final",
             arguments: [.buffer(partials), .buffer(y)]
                 + (try int32Arguments([layout.outputCount, splits, layout.reducedCount], "reduce")),
             globalSize: [layout.outputCount])
@@ -88,7 +140,7 @@ extension OpenCLBackend {
         let (kind, slope) = activationArguments(activation)
         guard output.count > 0 else { return output }
         try launch(
-            source: "activation", kernel: "activation",
+            ProgramSpec("activation"), kernel: "activation",
             arguments: [.buffer(x), .buffer(y), .int32(Int32(output.count)), .int32(kind), .float(slope)],
             globalSize: [output.count])
         return output

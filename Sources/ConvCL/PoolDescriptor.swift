@@ -49,6 +49,9 @@ struct PoolGeometry: Hashable {
     var countIncludePad: Bool
     /// The caller's output shape: [N, C, OL] or [N, C, OH, OW].
     var outputShape: [Int]
+
+    /// The taps read: the window's for every output.
+    var work: Int { planes * outputHeight * outputWidth * kernelHeight * kernelWidth }
 }
 
 extension PoolDescriptor {

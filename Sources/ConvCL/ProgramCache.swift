@@ -64,6 +64,11 @@ struct ProgramCache: Sendable {
         directory?.appendingPathComponent(SHA256.hex(Array(key.utf8)) + ".bin")
     }
 
+    /// Whether there is an entry for `key` (not checked: `load` checks it).
+    func contains(key: String) -> Bool {
+        fileURL(forKey: key).map { FileManager.default.fileExists(atPath: $0.path) } ?? false
+    }
+
     func load(key: String) -> Lookup {
         guard let url = fileURL(forKey: key),
             let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int
