@@ -37,6 +37,10 @@ struct DemoCommand: ParsableCommand {
         print("device: \(backend.name); reference: \(reference.name)")
         print("layer                         shape               device ms   max |device − reference|")
 
+        if let device = backend as? OpenCLBackend {
+            // Every layer's programs, built side by side before the first layer runs.
+            try device.prepare(Self.plannedOperations(samples: audio.samples.count))
+        }
         var random = SeededGenerator(seed: seed)
         let layers = Self.layers(&random)
         let filters = Self.filterBank()
@@ -117,6 +121,27 @@ struct DemoCommand: ParsableCommand {
             conv("conv2d 3×3 16→16 + ReLU", 16, 16, &random),
             Layer(name: "global average pool") { backend, x, _ in try backend.globalAveragePool(x) },
         ]
+    }
+
+    /// The operations of `layers` on `samples` samples of audio, by their shapes.
+    static func plannedOperations(samples: Int) -> [PlannedOperation] {
+        let frames = (samples - frameLength) / hopLength + 1
+        var operations: [PlannedOperation] = [
+            .conv1d(input: [1, 1, samples], weight: [2 * bins, 1, frameLength], bias: nil, .init(stride: hopLength)),
+            .reduce(input: [1, 2, bins, frames], .init(.l2, axes: [1], keepDims: false)),
+        ]
+        var (height, width) = (bins, frames)
+        for (index, (input, output)) in [(1, 8), (8, 16), (16, 16)].enumerated() {
+            operations.append(.conv2d(
+                input: [1, input, height, width], weight: [output, input, 3, 3], bias: [output],
+                .init(padding: .sameUpper, activation: .relu)))
+            if index < 2 {
+                operations.append(.pool(input: [1, output, height, width], .max, .init(kernel: [2, 2])))
+                (height, width) = (height / 2, width / 2)
+            }
+        }
+        operations.append(.reduce(input: [1, 16, height, width], .init(.mean, axes: [2, 3], keepDims: true)))
+        return operations
     }
 
     /// Hann-windowed cosines then sines of DFT bins 1…bins: weight [2·bins, 1, frameLength].

@@ -47,10 +47,14 @@ struct VerifyCommand: ParsableCommand {
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(
                     padding: .explicit([1, 0, 2, 1]), activation: .leakyReLU(slope: 0.1))).values()
             }),
-            // Wide padding: Winograd's work-items take 4 tile rows, and its input shift wraps past
-            // one 16-column chunk (padding 18 on the left).
+            // Wide padding: the GEMM's patches and the direct kernel's rows reach past one
+            // 16-column chunk (padding 18 on the left).
             ("conv2d 3x3 pad 18", [image, weights2D, bias7], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .explicit([17, 18, 0, 2]))).values()
+            }),
+            // Tall padding: Winograd's work-items take 4 tile rows, with its widest left pad.
+            ("conv2d 3x3 pad 2", [image, weights2D, bias7], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .explicit([17, 2, 0, 2]))).values()
             }),
             ("conv2d depthwise", [image, depthwise], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
@@ -69,8 +73,8 @@ struct VerifyCommand: ParsableCommand {
                 try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower)).values()
             }),
         ]
-        // Winograd computes only 3×3 convolutions with stride 1, dilation 1 and one group.
-        let winogradShapes: Set = ["conv2d 3x3", "conv2d 3x3 pad 18", "conv2d 1x1 input"]
+        // Winograd computes only 3×3 convolutions with stride 1, dilation 1, one group and left pads up to 2.
+        let winogradShapes: Set = ["conv2d 3x3", "conv2d 3x3 pad 2", "conv2d 1x1 input"]
         // On OpenCL every convolution runs once per algorithm that computes it, each forced on the
         // same device, each on a backend of its own that lives until the end. So no device buffer
         // is released during the run: a workspace that grows from one check to the next would
@@ -81,7 +85,8 @@ struct VerifyCommand: ParsableCommand {
         if let device = backend as? OpenCLBackend {
             for algorithm in ConvolutionAlgorithm.allCases {
                 for check in convolutions where algorithm != .winograd || winogradShapes.contains(check.name) {
-                    let forced = try OpenCLBackend(device: .index(device.device.index), convolution: .init(algorithm: algorithm))
+                    let forced = try OpenCLBackend(
+                        device: .index(device.device.index), convolution: .init(algorithm: algorithm), kernelTier: .specialized)
                     runs.append(("\(check.name) [\(algorithm.rawValue)]", check, forced))
                 }
             }
@@ -123,7 +128,16 @@ struct VerifyCommand: ParsableCommand {
             }
         }
 
-        runs += checks.map { ($0.name, $0, backend) }
+        if let device = backend as? OpenCLBackend {
+            // Each check on the specialised kernels and, on a backend of its own, on the generic
+            // first-call ones (convolutions: the algorithms above are the specialised ones).
+            let specialized = try OpenCLBackend(device: .index(device.device.index), kernelTier: .specialized)
+            let generic = try OpenCLBackend(device: .index(device.device.index), kernelTier: .generic)
+            runs += checks.map { ($0.name, $0, specialized) }
+            runs += (convolutions + checks).map { ("\($0.name) [generic]", $0, generic) }
+        } else {
+            runs += checks.map { ($0.name, $0, backend) }
+        }
 
         var failures: [String] = []
         for (name, check, device) in runs {
@@ -132,7 +146,7 @@ struct VerifyCommand: ParsableCommand {
             let discrepancy = Discrepancy(actual: actual, expected: expected)
             let ok = check.exact ? discrepancy.maxAbsolute == 0 : discrepancy.relativeL2 <= 1e-5
             if !ok { failures.append(name) }
-            print("\(name.padding(toLength: 36, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
+            print("\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
         }
         if !failures.isEmpty {
             throw RuntimeFailure("\(failures.count) operator(s) differ from the reference: \(failures.joined(separator: ", ")) (seed \(seed))")

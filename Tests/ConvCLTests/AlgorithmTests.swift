@@ -41,7 +41,7 @@ struct AlgorithmTests {
 
     @Test("an algorithm over the workspace limit is not chosen; the one that fits runs and is right", .needsOpenCL)
     func workspaceLimit() throws {
-        let limited = try OpenCLBackend(device: .automatic, convolution: .init(workspaceLimit: 64 << 10))
+        let limited = try OpenCLBackend(device: .automatic, convolution: .init(workspaceLimit: 64 << 10), kernelTier: .specialized)
         let plan = try limited.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor())
         #expect(plan.algorithm == .direct)
         #expect(plan.reason.contains("over the limit of 65536 bytes"), "\(plan.reason)")
@@ -58,7 +58,7 @@ struct AlgorithmTests {
         try expectClose(actual, expected, "workspace-limited; seed \(random.seed)")
 
         // Forcing an algorithm that does not fit is an error before anything runs.
-        let forced = try OpenCLBackend(device: .automatic, convolution: .init(workspaceLimit: 64 << 10, algorithm: .im2colGEMM))
+        let forced = try OpenCLBackend(device: .automatic, convolution: .init(workspaceLimit: 64 << 10, algorithm: .im2colGEMM), kernelTier: .specialized)
         #expect {
             try forced.conv2d(
                 try forced.tensor(shape: input, values: x), weight: try forced.tensor(shape: weight, values: w),
@@ -76,7 +76,7 @@ struct AlgorithmTests {
         let reference = ReferenceBackend()
         for (m, n) in [(6, 16), (12, 32), (8, 48), (4, 4), (3, 8)] {
             let backend = try OpenCLBackend(
-                device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM),
+                device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), kernelTier: .specialized,
                 gemmTile: GEMMTile(m: m, n: n))
             // Filters and positions that fill no tile exactly; two images, so a column panel can
             // span both; a bias and a fused leaky ReLU on the vector and the element-wise stores.
@@ -99,7 +99,7 @@ struct AlgorithmTests {
         let cache = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: cache) }
         let options = OpenCLBackend.ConvolutionOptions(find: true)
-        let first = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options)
+        let first = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options, kernelTier: .specialized)
         let shape = (input: [2, 8, 13, 11], weight: [6, 8, 3, 3])
         let descriptor = Conv2DDescriptor(padding: .sameUpper, activation: .relu)
         let found = try first.plan(input: shape.input, weight: shape.weight, bias: [6], descriptor: descriptor)
@@ -124,14 +124,14 @@ struct AlgorithmTests {
         // A new backend on the same cache (as a later process would be) reads the winner from the file.
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.path).filter { $0.hasPrefix("tuning-") }
         #expect(files.count == 1, "\(files)")
-        let second = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options)
+        let second = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options, kernelTier: .specialized)
         let loaded = try second.plan(input: shape.input, weight: shape.weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(loaded.algorithm == found.algorithm && loaded.reason.contains("found earlier by timing"), "\(loaded.reason)")
         #expect(second.statistics.convolutionTimings == 0)
 
         // A corrupt tuning file is ignored: the shape is timed again, nothing crashes.
         try Data("{ not json".utf8).write(to: cache.appendingPathComponent(files[0]))
-        let third = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options)
+        let third = try OpenCLBackend(device: .automatic, cache: .directory(cache), convolution: options, kernelTier: .specialized)
         _ = try third.plan(input: shape.input, weight: shape.weight, bias: nil, descriptor: descriptor)
         #expect(third.statistics.convolutionTimings == 3)
     }
@@ -167,13 +167,13 @@ struct AlgorithmTests {
         }
         // stride2_7x7's 147 × 12544 patches (7.4 MB) in chunks: a 2 MiB workspace, with the packed filters.
         let (device, info) = try Devices.find(.automatic)
-        let backend = try OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init())
+        let backend = try OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(), kernelTier: .specialized)
         let wide = try backend.plan(
             input: [1, 3, 224, 224], weight: [64, 3, 7, 7], bias: nil, descriptor: Conv2DDescriptor(stride: [2, 2], padding: .explicit([3, 3, 3, 3])))
         #expect(wide.algorithm == .im2colGEMM && wide.workspaceBytes <= (2 << 20) + 4 * 147 * 72, "\(wide)")
         // mel3x3_c1 (direct unless forced): 9 patches and 32 outputs a column; its output
         // dominates, so one chunk (7 MB).
-        let gemm = try OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM))
+        let gemm = try OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), kernelTier: .specialized)
         let mel = try gemm.plan(input: [16, 1, 96, 128], weight: [32, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(mel.algorithm == .im2colGEMM && mel.workspaceBytes >= 4 * 9 * 16 * 96 * 128, "\(mel)")
     }

@@ -121,7 +121,7 @@ struct BadInputTests {
 struct ResidencyTests {
     @Test("conv → ReLU → maxpool → global average pool → reduce copies nothing to the host until read", .needsOpenCL)
     func chainMakesNoHostCopies() throws {
-        let backend = try OpenCLBackend(device: .automatic)
+        let backend = try OpenCLBackend(device: .automatic, kernelTier: .specialized)
         var random = TestRandom()
         let x = try backend.tensor(shape: [2, 3, 17, 19], values: random.floats(2 * 3 * 17 * 19))
         let w = try backend.tensor(shape: [8, 3, 3, 3], values: random.floats(8 * 27))
@@ -162,7 +162,7 @@ struct ResidencyTests {
 
     @Test("in steady state a chain reuses pooled buffers and allocates none; results stay right", .needsOpenCL)
     func steadyStateAllocatesNothing() throws {
-        let backend = try OpenCLBackend(device: .automatic)
+        let backend = try OpenCLBackend(device: .automatic, kernelTier: .specialized)
         var random = TestRandom()
         let x = try backend.tensor(shape: [2, 5, 21, 19], values: random.floats(2 * 5 * 21 * 19))
         let w = try backend.tensor(shape: [7, 5, 3, 3], values: random.floats(7 * 45))

@@ -85,7 +85,7 @@ struct ConvolutionTests {
     @Test("tensors of another backend are refused", .needsOpenCL)
     func mixedBackends() throws {
         let device = try openCLBackend()
-        let other = try OpenCLBackend(device: .index(0), cache: .disabled)
+        let other = try OpenCLBackend(device: .index(0), cache: .disabled, kernelTier: .specialized)
         let reference = ReferenceBackend()
         let x = try device.tensor(shape: [1, 1, 3, 3], values: [Float](repeating: 1, count: 9))
         let w = try other.tensor(shape: [1, 1, 1, 1], values: [1])

@@ -15,7 +15,7 @@ struct LifetimeTests {
         weak var event: CLEvent?
         weak var backendReference: OpenCLBackend?
         try {
-            let backend = try OpenCLBackend(device: .index(0), cache: .disabled)
+            let backend = try OpenCLBackend(device: .index(0), cache: .disabled, kernelTier: .specialized)
             let x = try backend.tensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init))
             let y = try backend.conv2d(
                 x, weight: try backend.tensor(shape: [1, 1, 2, 2], values: [1, 1, 1, 1]), bias: nil, descriptor: .init())

@@ -67,7 +67,7 @@ struct ProgramTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let first = try OpenCLBackend(device: .index(0), cache: .directory(directory))
+        let first = try OpenCLBackend(device: .index(0), cache: .directory(directory), kernelTier: .specialized)
         try runCheckedConvolution(first)
         #expect(first.statistics.programsBuiltFromSource == 1)
         #expect(first.statistics.programsLoadedFromCache == 0)
@@ -75,7 +75,7 @@ struct ProgramTests {
         #expect(entries.count == 1, "one entry written: \(entries)")
         let entry = directory.appendingPathComponent(try #require(entries.first))
 
-        let second = try OpenCLBackend(device: .index(0), cache: .directory(directory))
+        let second = try OpenCLBackend(device: .index(0), cache: .directory(directory), kernelTier: .specialized)
         try runCheckedConvolution(second)
         #expect(second.statistics.programsBuiltFromSource == 0, "the second build came from disk")
         #expect(second.statistics.programsLoadedFromCache == 1)
@@ -86,11 +86,11 @@ struct ProgramTests {
         flipped[flipped.count - 10] ^= 0xFF
         for damaged in [intact.prefix(intact.count / 2), flipped, Data()] {
             try damaged.write(to: entry)
-            let backend = try OpenCLBackend(device: .index(0), cache: .directory(directory))
+            let backend = try OpenCLBackend(device: .index(0), cache: .directory(directory), kernelTier: .specialized)
             try runCheckedConvolution(backend)
             #expect(backend.statistics.corruptCacheEntries == 1, "the damaged entry is detected")
             #expect(backend.statistics.programsBuiltFromSource == 1, "and rebuilt")
-            let next = try OpenCLBackend(device: .index(0), cache: .directory(directory))
+            let next = try OpenCLBackend(device: .index(0), cache: .directory(directory), kernelTier: .specialized)
             try runCheckedConvolution(next)
             #expect(next.statistics.programsLoadedFromCache == 1, "and rewritten whole: the next process loads it")
         }
@@ -102,14 +102,14 @@ struct ProgramTests {
     func unwritableCache() throws {
         // /proc exists and refuses new files even to root; /proc/convcl cannot be created.
         for path in ["/proc", "/proc/convcl-cache"] {
-            let backend = try OpenCLBackend(device: .index(0), cache: .directory(URL(fileURLWithPath: path)))
+            let backend = try OpenCLBackend(device: .index(0), cache: .directory(URL(fileURLWithPath: path)), kernelTier: .specialized)
             try runCheckedConvolution(backend)
             #expect(backend.statistics.programsBuiltFromSource == 1)
         }
         let readOnly = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: readOnly) }
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: readOnly.path)
-        let backend = try OpenCLBackend(device: .index(0), cache: .directory(readOnly))
+        let backend = try OpenCLBackend(device: .index(0), cache: .directory(readOnly), kernelTier: .specialized)
         try runCheckedConvolution(backend)
         #expect(backend.statistics.programsBuiltFromSource == 1)
     }

@@ -34,12 +34,12 @@ struct PropertyTests {
     static let algorithmBackends: [OpenCLBackend] = {
         guard let (device, info) = try? Devices.find(.automatic) else { return [] }
         let forced = generalAlgorithms.compactMap {
-            try? OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(algorithm: $0))
+            try? OpenCLBackend(device: device, info: info, cache: .environment, convolution: .init(algorithm: $0), kernelTier: .specialized)
         }
         let chunked = try? OpenCLBackend(
-            device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), gemmChunkBytes: 1)
+            device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), kernelTier: .specialized, gemmChunkBytes: 1)
         let rowBlocks = try? OpenCLBackend(
-            device: device, info: info, cache: .environment, convolution: .init(algorithm: .direct), directRowsPerItem: 3)
+            device: device, info: info, cache: .environment, convolution: .init(algorithm: .direct), kernelTier: .specialized, directRowsPerItem: 3)
         return forced + [chunked, rowBlocks].compactMap { $0 }
     }()
 
@@ -91,12 +91,12 @@ struct PropertyTests {
 
     @Test("Winograd: 3×3 stride-1 convolutions of random sizes, padding forms, batch, bias, activation, flip")
     func winograd() throws {
-        let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: .winograd))
+        let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: .winograd), kernelTier: .specialized)
         // Chunks of max(1, 20 / (c + k)) work-items of 16 tiles: most cases run in several chunks,
         // the last one short.
         let (device, info) = try Devices.find(.automatic)
         let chunked = try OpenCLBackend(
-            device: device, info: info, cache: .environment, convolution: .init(algorithm: .winograd),
+            device: device, info: info, cache: .environment, convolution: .init(algorithm: .winograd), kernelTier: .specialized,
             winogradChunkBytes: 4 * 36 * 16 * 20)
         var random = TestRandom()
         for _ in 0..<Self.cases / 3 {

@@ -69,7 +69,7 @@ struct ReliabilityTests {
     }
 
     func measureInThisProcess() throws {
-        let backend = try OpenCLBackend(device: .automatic)
+        let backend = try OpenCLBackend(device: .automatic, kernelTier: .specialized)
         var random = TestRandom()
         let x = try backend.tensor(shape: [1, 2, 9, 8], values: random.floats(144))
         let w = try backend.tensor(shape: [4, 2, 3, 3], values: random.floats(72))

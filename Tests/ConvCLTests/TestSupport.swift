@@ -10,7 +10,7 @@ enum TestEnvironment {
 
     /// One OpenCL backend shared by the tests (it is safe to share), on the device the library
     /// would pick by default; nil when there is no OpenCL device.
-    static let sharedBackend: OpenCLBackend? = try? OpenCLBackend(device: .automatic)
+    static let sharedBackend: OpenCLBackend? = try? OpenCLBackend(device: .automatic, kernelTier: .specialized)
 
     /// The products directory (where `clconv` is built beside the test bundle).
     static let productsDirectory: URL = {
