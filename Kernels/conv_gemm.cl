@@ -15,15 +15,13 @@
 // Both im2col and gemm take a chunk of the column panels at a time, from panel firstPanel on: the
 // panels buffer holds that chunk's panels only, so that it stays in cache between the two.
 
-// A row of a panel is TILE_N floats: VECTORS vectors of WIDTH floats (float16 at most).
-#if TILE_N == 4
-#define WIDTH 4
-#elif TILE_N == 8
-#define WIDTH 8
-#elif TILE_N == 16 || TILE_N == 32 || TILE_N == 48
+// A row of a panel is TILE_N floats: VECTORS vectors of WIDTH floats, WIDTH (4, 8 or 16, a build
+// define) the device's SIMD width, so that no vector is wider than its registers.
+#ifndef WIDTH
 #define WIDTH 16
-#else
-#error "TILE_N must be 4, 8, 16, 32 or 48"
+#endif
+#if (WIDTH != 4 && WIDTH != 8 && WIDTH != 16) || TILE_N % WIDTH != 0
+#error "WIDTH must be 4, 8 or 16 and divide TILE_N"
 #endif
 #define VECTORS (TILE_N / WIDTH)
 #define CONCAT(a, b) a##b

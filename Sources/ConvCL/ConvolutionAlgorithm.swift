@@ -35,17 +35,22 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
 struct GEMMTile: Sendable, Hashable {
     let m: Int
     let n: Int
+    /// The floats of one vector of the tile (`-DWIDTH`): the device's SIMD width, 4 to 16.
+    let width: Int
 
     /// The tile for a device with SIMD width `vectorWidth` (floats): as many filters and positions
     /// as keep the accumulators in registers. With AVX-512 (width 16, 32 vector registers) 12 × 32
-    /// ran fastest on PoCL; with AVX2 (width 8, 16 registers), 6 × 16 (see docs/performance.md).
+    /// ran fastest on PoCL; with AVX2 (width 8, 16 registers), 6 × 16 as two float8 a row (see
+    /// docs/performance.md).
     init(vectorWidth: Int) {
-        self.init(m: vectorWidth >= 16 ? 12 : 6, n: vectorWidth >= 16 ? 32 : 16)
+        self.init(m: vectorWidth >= 16 ? 12 : 6, n: vectorWidth >= 16 ? 32 : 16, width: vectorWidth)
     }
 
-    init(m: Int, n: Int) {
+    /// `width` is clamped to 4…16 and to a divisor of `n`.
+    init(m: Int, n: Int, width: Int = 16) {
         self.m = m
         self.n = n
+        self.width = [16, 8, 4].first { $0 <= max(4, width) && n % $0 == 0 } ?? 4
     }
 
     /// Column panels per work-group of the GEMM: with few filter panels a work-group takes several
@@ -66,7 +71,7 @@ struct GEMMTile: Sendable, Hashable {
 
     /// The program `source` built for this tile, with `defines` besides.
     func program(_ source: String, _ defines: [String: Int] = [:]) -> ProgramSpec {
-        ProgramSpec(source, defines.merging(["TILE_M": m, "TILE_N": n]) { mine, _ in mine })
+        ProgramSpec(source, defines.merging(["TILE_M": m, "TILE_N": n, "WIDTH": width]) { mine, _ in mine })
     }
 
     static func roundUp(_ value: Int, _ multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }

@@ -74,10 +74,11 @@ struct AlgorithmTests {
         let (device, info) = try Devices.find(.automatic)
         var random = TestRandom()
         let reference = ReferenceBackend()
-        for (m, n) in [(6, 16), (12, 32), (8, 48), (4, 4), (3, 8)] {
+        // Vectors of 16 floats, and of 8 and 4 (narrower SIMD): several vectors a row.
+        for (m, n, width) in [(6, 16, 16), (12, 32, 16), (8, 48, 16), (4, 4, 4), (3, 8, 8), (6, 16, 8), (5, 32, 8), (3, 16, 4)] {
             let backend = try OpenCLBackend(
                 device: device, info: info, cache: .environment, convolution: .init(algorithm: .im2colGEMM), kernelTier: .specialized,
-                gemmTile: GEMMTile(m: m, n: n))
+                gemmTile: GEMMTile(m: m, n: n, width: width))
             // Filters and positions that fill no tile exactly; two images, so a column panel can
             // span both; a bias and a fused leaky ReLU on the vector and the element-wise stores.
             let shapes = ([2, 3, 9, 11], [m + 1 + random.int(0...2), 3, 3, 3])
@@ -90,7 +91,7 @@ struct AlgorithmTests {
             let actual = try backend.conv2d(
                 try backend.tensor(shape: shapes.0, values: x), weight: try backend.tensor(shape: shapes.1, values: w),
                 bias: try backend.tensor(shape: [shapes.1[0]], values: b), descriptor: descriptor)
-            try expectClose(actual, expected, "tile \(m)x\(n), weight \(shapes.1); seed \(random.seed)")
+            try expectClose(actual, expected, "tile \(m)x\(n) of float\(width), weight \(shapes.1); seed \(random.seed)")
         }
     }
 
@@ -142,7 +143,9 @@ struct AlgorithmTests {
         #expect(try OpenCLBackend.vectorWidth(for: info, environment: [:]) == info.preferredFloatVectorWidth)
         #expect(try OpenCLBackend.vectorWidth(for: info, environment: ["CONVCL_VECTOR_WIDTH": ""]) == info.preferredFloatVectorWidth)
         #expect(try OpenCLBackend.vectorWidth(for: info, environment: ["CONVCL_VECTOR_WIDTH": "16"]) == 16)
-        #expect(GEMMTile(vectorWidth: 16) == GEMMTile(m: 12, n: 32) && GEMMTile(vectorWidth: 8) == GEMMTile(m: 6, n: 16))
+        #expect(GEMMTile(vectorWidth: 16) == GEMMTile(m: 12, n: 32, width: 16))
+        #expect(GEMMTile(vectorWidth: 8) == GEMMTile(m: 6, n: 16, width: 8))
+        #expect(GEMMTile(vectorWidth: 1).width == 4 && GEMMTile(m: 3, n: 8, width: 16).width == 8)
         for bad in ["0", "3", "wide", "-16"] {
             #expect {
                 try OpenCLBackend.vectorWidth(for: info, environment: ["CONVCL_VECTOR_WIDTH": bad])

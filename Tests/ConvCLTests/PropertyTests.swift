@@ -102,14 +102,16 @@ struct PropertyTests {
         for _ in 0..<Self.cases / 3 {
             let c = random.int(1...9), k = random.int(1...14)
             // Sizes from 1 (all padding) to past one run of 16 tiles of 4×4 (64 columns), odd and
-            // even: work-items of 1, 2 and 4 tile rows. Paddings past 16 shift the input by more
-            // than one 16-column chunk.
+            // even: work-items of 1, 2 and 4 tile rows. Paddings past 16 (left pads up to 2, the
+            // ones Winograd is built for) shift the tiles by more than a 16-row run.
             let h = random.int(1...21), w = random.int(1...75)
             let descriptor = Conv2DDescriptor(
                 padding: randomPadding(&random, rank: 2, limit: random.int(0...3) == 0 ? 19 : 2),
                 mode: random.int(0...1) == 0 ? .crossCorrelation : .convolution,
                 activation: [.none, .relu, .leakyReLU(slope: 0.2)][random.int(0...2)])
-            guard (try? descriptor.geometry(input: [1, c, h, w], weight: [k, c, 3, 3], bias: nil)) != nil else { continue }
+            guard let g = try? descriptor.geometry(input: [1, c, h, w], weight: [k, c, 3, 3], bias: nil),
+                ConvolutionGeometry.winogradLeftPads.contains(g.padLeft)
+            else { continue }
             let inputs = [[random.int(1...3), c, h, w], [k, c, 3, 3], [k]].map { shape in
                 (shape: shape, values: random.floats(shape.reduce(1, *)))
             }
@@ -124,6 +126,12 @@ struct PropertyTests {
         } throws: { error in
             guard case ConvCLError.invalidArgument("conv2d", "algorithm", let reason) = error else { return false }
             return reason.contains("3×3 convolutions with stride 1") && reason.contains("stride 2×1")
+        }
+        #expect {
+            try backend.plan(input: [1, 4, 9, 9], weight: [4, 4, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .explicit([0, 3, 0, 0])))
+        } throws: { error in
+            guard case ConvCLError.invalidArgument("conv2d", "algorithm", let reason) = error else { return false }
+            return reason.contains("a left pad of 0…2") && reason.contains("left pad 3")
         }
     }
 
