@@ -159,27 +159,9 @@ ALWAYS_INLINE void pool_segment(
 #endif
 }
 
-#ifdef FIRST_CALL
-// The first-call kernel (see KernelTier): work-item (ow, oh, plane) computes one output, with no
-// vector loads; the program builds in a fraction of pool2d's time. `indices` is NULL unless INDICES.
-__kernel void pool2d_generic(
-    __global const float* restrict input,
-    __global float* restrict output,
-    __global long* restrict indices,
-    const int planes, const int H, const int W, const int OH, const int OW, const int windowR, const int windowS,
-    const int strideH, const int strideW, const int padTop, const int padLeft, const int padBottom, const int padRight,
-    const int dilationH, const int dilationW, const int countIncludePad)
-{
-    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
-    if (ow >= OW || oh >= OH || plane >= planes) return;
-    const Geometry g = {
-        H, W, OH, OW, windowR, windowS, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW,
-        countIncludePad};
-    pool_one(input + (size_t)plane * H * W, output, indices, ((size_t)plane * OH + oh) * OW + ow, oh, ow, g);
-}
-#else
-// Work-item (oh, plane) computes output row oh of a plane, 16 outputs at a time. `indices` is
-// NULL unless INDICES.
+// Work-item (oh, plane) computes output row oh of a plane, 16 outputs at a time; with FIRST_CALL
+// (the first-call program, see KernelTier), work-item (ow, oh, plane) computes one output with no
+// vector loads, and the program builds in a fraction of the time. `indices` is NULL unless INDICES.
 __kernel void pool2d(
     __global const float* restrict input,
     __global float* restrict output,
@@ -188,13 +170,18 @@ __kernel void pool2d(
     const int strideH, const int strideW, const int padTop, const int padLeft, const int padBottom, const int padRight,
     const int dilationH, const int dilationW, const int countIncludePad)
 {
-    const int oh = get_global_id(0), plane = get_global_id(1);
-    if (oh >= OH || plane >= planes) return;
     const Geometry g = {
         H, W, OH, OW, windowR, windowS, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW,
         countIncludePad};
+#ifdef FIRST_CALL
+    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
+    if (ow >= OW || oh >= OH || plane >= planes) return;
+    pool_one(input + (size_t)plane * H * W, output, indices, ((size_t)plane * OH + oh) * OW + ow, oh, ow, g);
+#else
+    const int oh = get_global_id(0), plane = get_global_id(1);
+    if (oh >= OH || plane >= planes) return;
     __global const float* in = input + (size_t)plane * H * W;
     const size_t row = ((size_t)plane * OH + oh) * OW;
     for (int segment = 0; 16 * segment < OW; ++segment) pool_segment(in, output, indices, row, segment, oh, g);
-}
 #endif
+}

@@ -23,7 +23,7 @@ extension OpenCLBackend {
         let runsSpecialized = try runsSpecialized([specialized], small: g.work <= Self.firstCallWork)
         try launch(
             runsSpecialized ? specialized : poolProgram(mode: mode, returnIndices: returnIndices, nil),
-            kernel: runsSpecialized ? "pool2d" : "pool2d_generic",
+            kernel: "pool2d",
             arguments: [.buffer(x), .buffer(y), .buffer(indexBuffer)] + (try int32Arguments(arguments, operation)),
             globalSize: runsSpecialized ? [g.outputHeight, g.planes] : [g.outputWidth, g.outputHeight, g.planes])
         return (output, indices)
