@@ -280,9 +280,9 @@ public final class OpenCLBackend: Backend {
     }
 
     /// The built program for `spec`: built once per backend, from the on-disk cache when it holds
-    /// a valid binary. Different programs build side by side when several threads ask for them
-    /// (see `prepare`); a thread asking for a program that another is building waits for it. A
-    /// failed build is remembered: later calls throw its error again.
+    /// a valid binary. A thread asking for a program that another is building waits for it, and
+    /// no background build starts meanwhile (see `BackgroundBuilds`). A failed build is
+    /// remembered: later calls throw its error again.
     func program(_ spec: ProgramSpec) throws -> CLProgram {
         let (slot, builds) = claim(spec)
         if builds { slot.finish(backgroundBuilds.foregroundBuild { Result { try buildProgram(spec) } }) }
@@ -325,7 +325,7 @@ public final class OpenCLBackend: Backend {
         return missing.isEmpty && specs.allSatisfy { spec in programSlots.withLock { $0[spec]?.isFinished ?? false } }
     }
 
-    /// Waits until every queued background build has finished (the bench and tests use it).
+    /// Waits until every queued background build has finished (for tests of the automatic tier).
     func waitForBackgroundBuilds() {
         while !backgroundBuilds.isIdle { Thread.sleep(forTimeInterval: 0.01) }
     }
@@ -352,7 +352,7 @@ public final class OpenCLBackend: Backend {
     private func buildProgram(_ spec: ProgramSpec) throws -> CLProgram {
         let source = try KernelSources.source(named: spec.source)
         let options = buildOptions(spec)
-        let key = try cacheKey(spec)
+        let key = ProgramCache.key(device: device, source: source, options: options)
         switch cache.load(key: key) {
         case .hit(let binary):
             // A binary that passed the checksum can still be refused by the driver (another
@@ -372,7 +372,8 @@ public final class OpenCLBackend: Backend {
         counters.withLock { $0.programsBuiltFromSource += 1 }
         if cache.directory != nil || BuildLog.verbose {
             // The binary holds the compiled kernels: asking for it is what compiles them (with PoCL,
-            // each kernel once, for every work-group size), as a first launch would.
+            // each kernel once, for every work-group size), as a first launch would; so the time
+            // reported covers them.
             let binary = try program.binary()
             cache.store(key: key, binary: binary)
         }
