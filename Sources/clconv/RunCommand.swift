@@ -51,7 +51,9 @@ struct RunCommand: ParsableCommand {
     var mode: String?
     @Option(help: "Convolutions: none, relu or leaky-relu, applied after the bias. Default: none.")
     var activation: String?
-    @Option(help: "Convolutions: the leaky ReLU slope. Default: 0.01.")
+    // Unconditional parsing: a value that starts with "-" (a negative slope or axis) is the
+    // option's value as the user typed it, not another option.
+    @Option(parsing: .unconditional, help: "Convolutions: the leaky ReLU slope. Default: 0.01.")
     var slope: Float?
     @Option(help: ArgumentHelp(
         "Convolutions on an OpenCL device: direct, im2col-gemm or winograd, instead of the backend's choice.",
@@ -66,7 +68,7 @@ struct RunCommand: ParsableCommand {
     var countIncludePad = false
     @Option(name: .customLong("op"), help: "Reduce: sum, mean, max, min, prod, l1, l2, sumsquare, logsum or logsumexp (required).")
     var reduction: String?
-    @Option(help: "Reduce: comma-separated axes, negative from the end. Default: all axes.")
+    @Option(parsing: .unconditional, help: "Reduce: comma-separated axes, negative from the end. Default: all axes.")
     var axes: String?
     @Flag(inversion: .prefixedNo, help: "Reduce: keep reduced axes as size 1.")
     var keepdims = true

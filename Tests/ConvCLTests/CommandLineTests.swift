@@ -65,6 +65,17 @@ struct CommandLineTests {
                 try reference.reduce(try tensor("x2.npy"), descriptor: .init(.logSumExp, axes: [1, -1], keepDims: false))
             }),
             (["reduce", "--input", "x2.npy", "--op", "l2"], { try reference.reduce(try tensor("x2.npy"), descriptor: .init(.l2)) }),
+            // Negative values as a user types them, first in the list.
+            (["reduce", "--input", "x2.npy", "--op", "max", "--axes", "-2,-1"], {
+                try reference.reduce(try tensor("x2.npy"), descriptor: .init(.max, axes: [-2, -1]))
+            }),
+            (["reduce", "--input", "x2.npy", "--axes", "-1", "--op", "mean"], {
+                try reference.reduce(try tensor("x2.npy"), descriptor: .init(.mean, axes: [-1]))
+            }),
+            (["conv1d", "--input", "x1.npy", "--weight", "w1.npy", "--activation", "leaky-relu", "--slope", "-0.5"], {
+                try reference.conv1d(try tensor("x1.npy"), weight: try tensor("w1.npy"), bias: nil, descriptor: .init(
+                    activation: .leakyReLU(slope: -0.5)))
+            }),
         ] + ConvolutionAlgorithm.allCases.map { algorithm in
             // Each algorithm forced, on a convolution Winograd computes too.
             (["conv2d", "--input", "x2.npy", "--weight", "w3.npy", "--padding", "same-upper", "--algorithm", algorithm.rawValue], {
