@@ -9,9 +9,9 @@ public protocol Backend: AnyObject, Sendable {
     /// A short description: the device name, or "CPU reference".
     var name: String { get }
 
-    /// Makes a tensor of this backend from row-major values.
-    /// - Throws: `ConvCLError.invalidArgument` when `values.count` does not fill `shape`.
-    func tensor(shape: [Int], values: [Float]) throws -> Tensor
+    /// Makes a tensor of this backend from row-major values of any data type.
+    /// - Throws: `ConvCLError.invalidArgument` when the values do not fill `shape`.
+    func tensor(shape: [Int], data: TensorData) throws -> Tensor
 
     /// 2-D convolution (cross-correlation by default) of `input` [N, C, H, W] with `weight`
     /// [K, C/groups, R, S], plus `bias` [K] if given, then the descriptor's activation; the result
@@ -20,9 +20,9 @@ public protocol Backend: AnyObject, Sendable {
 
     /// 1-D or 2-D pooling of `input` ([N, C, L] or [N, C, H, W]); with `returnIndices` (max
     /// pooling only) also the argmax of each window as a flat index into its input plane
-    /// (PyTorch's convention).
+    /// (PyTorch's convention), an int64 tensor.
     func pool(_ input: Tensor, mode: PoolingMode, descriptor: PoolDescriptor, returnIndices: Bool) throws
-        -> (values: Tensor, indices: IndexTensor?)
+        -> (values: Tensor, indices: Tensor?)
 
     /// Reduces `input` over the descriptor's axes.
     func reduce(_ input: Tensor, descriptor: ReduceDescriptor) throws -> Tensor
@@ -32,6 +32,22 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+    /// Makes a float32 tensor of this backend from row-major values.
+    /// - Throws: `ConvCLError.invalidArgument` when `values.count` does not fill `shape`.
+    public func tensor(shape: [Int], values: [Float]) throws -> Tensor {
+        try tensor(shape: shape, data: .float32(values))
+    }
+
+    /// Makes an int64 tensor of this backend from row-major values.
+    public func tensor(shape: [Int], int64Values values: [Int64]) throws -> Tensor {
+        try tensor(shape: shape, data: .int64(values))
+    }
+
+    /// Makes a bool tensor of this backend from row-major values.
+    public func tensor(shape: [Int], boolValues values: [Bool]) throws -> Tensor {
+        try tensor(shape: shape, data: .bool(values))
+    }
+
     /// 1-D convolution of `input` [N, C, L] with `weight` [K, C/groups, S] (+ `bias` [K]);
     /// the result is [N, K, OL]. Exactly conv2d over a height of 1.
     public func conv1d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv1DDescriptor) throws -> Tensor {
@@ -51,7 +67,7 @@ extension Backend {
     /// Max pooling with the argmax of each window: a flat index into its input plane
     /// (`h * W + w`; in 1-D the position), as PyTorch's `return_indices=True` gives.
     public func maxPoolWithIndices(_ input: Tensor, descriptor: PoolDescriptor) throws
-        -> (values: Tensor, indices: IndexTensor)
+        -> (values: Tensor, indices: Tensor)
     {
         let result = try pool(input, mode: .max, descriptor: descriptor, returnIndices: true)
         return (result.values, result.indices!)

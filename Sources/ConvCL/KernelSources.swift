@@ -5,9 +5,10 @@ import Foundation
 /// without rebuilding the Swift code).
 enum KernelSources {
     /// The OpenCL C source of a program: `Kernels/prelude.cl` (the definitions every kernel
-    /// shares), then `Kernels/<name>.cl`, whose lines keep their numbers in compiler messages.
-    static func source(named name: String) throws -> String {
-        try file(named: "prelude") + "\n#line 1\n" + file(named: name)
+    /// shares), `header` (a table row's generated defines), then `Kernels/<name>.cl`, whose lines
+    /// keep their numbers in compiler messages.
+    static func source(named name: String, header: String = "") throws -> String {
+        try file(named: "prelude") + "\n" + header + "\n#line 1\n" + file(named: name)
     }
 
     /// The text of `Kernels/<name>.cl`.

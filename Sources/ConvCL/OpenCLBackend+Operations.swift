@@ -1,17 +1,17 @@
 extension OpenCLBackend {
     public func pool(_ input: Tensor, mode: PoolingMode, descriptor: PoolDescriptor, returnIndices: Bool) throws
-        -> (values: Tensor, indices: IndexTensor?)
+        -> (values: Tensor, indices: Tensor?)
     {
         let operation = mode == .max ? "maxPool" : "averagePool"
         let g = try descriptor.geometry(input: input.shape, operation: operation)
         try checkIndicesRequest(mode: mode, returnIndices: returnIndices)
         let x = try buffer(of: input, operation, "input")
         let (output, y) = try self.output(shape: g.outputShape, operation: operation)
-        var indices: IndexTensor?
+        var indices: Tensor?
         var indexBuffer: CLBuffer?
         if returnIndices {
             let buffer = try allocate(Int64.self, count: output.count, operation: operation)
-            indices = IndexTensor(shape: g.outputShape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
+            indices = Tensor(shape: g.outputShape, dataType: .int64, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
             indexBuffer = buffer
         }
         let arguments = [

@@ -173,12 +173,16 @@ public final class OpenCLBackend: Backend {
 
     // MARK: Tensors
 
-    public func tensor(shape: [Int], values: [Float]) throws -> Tensor {
-        try validateTensorData(shape: shape, valueCount: values.count)
-        let buffer = try allocate(Float.self, count: values.count, operation: "tensor")
-        try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
+    public func tensor(shape: [Int], data: TensorData) throws -> Tensor {
+        try validateTensorData(shape: shape, valueCount: data.count)
+        let (tensor, buffer) = try output(shape: shape, dataType: data.dataType, operation: "tensor")
+        switch data {
+        case .float32(let values): try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
+        case .int64(let values): try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
+        case .bool(let values): try values.map { UInt8($0 ? 1 : 0) }.withUnsafeBytes { try buffer.write($0, queue: queue) }
+        }
         counters.withLock { $0.hostToDeviceTransfers += 1 }
-        return Tensor(shape: shape, storage: .device(DeviceStorage(buffer: buffer, backend: self)))
+        return tensor
     }
 
     /// Copies `count` elements from the start of `buffer` to the host, after the operations
@@ -224,8 +228,13 @@ public final class OpenCLBackend: Backend {
         }
     }
 
-    /// The buffer of a tensor that belongs to this backend.
+    /// The buffer of a float32 tensor that belongs to this backend.
     func buffer(of tensor: Tensor, _ operation: String, _ argument: String) throws -> CLBuffer {
+        try anyBuffer(of: tensor.checked(.float32, operation: operation, argument: argument), operation, argument)
+    }
+
+    /// The buffer of a tensor of any data type that belongs to this backend.
+    func anyBuffer(of tensor: Tensor, _ operation: String, _ argument: String) throws -> CLBuffer {
         guard case .device(let storage) = tensor.storage, storage.backend === self else {
             throw ConvCLError.invalidArgument(
                 operation: operation, argument: argument,
@@ -253,9 +262,10 @@ public final class OpenCLBackend: Backend {
     }
 
     /// A new tensor of this backend whose values a kernel is about to write.
-    func output(shape: [Int], operation: String) throws -> (Tensor, CLBuffer) {
-        let buffer = try allocate(Float.self, count: try int32Count(shape, operation), operation: operation)
-        return (Tensor(shape: shape, storage: .device(DeviceStorage(buffer: buffer, backend: self))), buffer)
+    func output(shape: [Int], dataType: DataType = .float32, operation: String) throws -> (Tensor, CLBuffer) {
+        let count = try int32Count(shape, operation)
+        let buffer = try allocate(UInt8.self, count: count * dataType.byteSize, operation: operation)
+        return (Tensor(shape: shape, dataType: dataType, storage: .device(DeviceStorage(buffer: buffer, backend: self))), buffer)
     }
 
     // MARK: Programs and kernels
@@ -344,13 +354,13 @@ public final class OpenCLBackend: Backend {
 
     /// The on-disk cache's key for `spec`.
     private func cacheKey(_ spec: ProgramSpec) throws -> String {
-        ProgramCache.key(device: device, source: try KernelSources.source(named: spec.source), options: buildOptions(spec))
+        ProgramCache.key(device: device, source: try spec.text(), options: buildOptions(spec))
     }
 
     /// Builds a program: loads the binary the on-disk cache holds for it, or compiles the source
     /// and caches the binary.
     private func buildProgram(_ spec: ProgramSpec) throws -> CLProgram {
-        let source = try KernelSources.source(named: spec.source)
+        let source = try spec.text()
         let options = buildOptions(spec)
         let key = ProgramCache.key(device: device, source: source, options: options)
         switch cache.load(key: key) {
@@ -395,4 +405,9 @@ func int32(_ value: Int, _ operation: String) throws -> Int32 {
             operation: operation, argument: "size", reason: "\(value) is larger than the kernels' 32-bit indices allow")
     }
     return narrow
+}
+
+extension OpenCLBackend {
+    /// `value` rounded up to a multiple of `multiple` (a global size for a fixed local size).
+    static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
 }

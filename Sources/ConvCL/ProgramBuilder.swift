@@ -1,24 +1,36 @@
 import Foundation
 
 /// One program ConvCL builds: a kernel source (`Kernels/<source>.cl`) and its build options, the
-/// few defines that choose a variant (a tile size, a reduction): sizes are kernel arguments.
+/// few defines that choose a variant (a tile size, a reduction): sizes are kernel arguments. A
+/// program made from a table (the elementwise operations) also has a generated header, the
+/// `#define`s of its row, named by `variant`.
 struct ProgramSpec: Hashable, Sendable, CustomStringConvertible {
     let source: String
     let options: String
+    /// What the header defines, for messages and the kernel table (empty without a header).
+    let variant: String
+    /// OpenCL C put before the source's own text.
+    let header: String
 
     /// `defines` as `-DNAME=value` options, sorted by name so that equal variants share a program.
-    init(_ source: String, _ defines: [String: Int] = [:], extra: String = "") {
+    init(_ source: String, _ defines: [String: Int] = [:], extra: String = "", variant: String = "", header: String = "") {
         self.source = source
         let sorted = defines.sorted { $0.key < $1.key }.map { "-D\($0.key)=\($0.value)" }
         options = (sorted + (extra.isEmpty ? [] : [extra])).joined(separator: " ")
+        self.variant = variant
+        self.header = header
     }
 
     init(source: String, options: String) {
-        self.source = source
-        self.options = options
+        self.init(source, extra: options)
     }
 
-    var description: String { options.isEmpty ? source : "\(source) \(options)" }
+    /// The whole OpenCL C text the program compiles: the prelude, the header, the source.
+    func text() throws -> String { try KernelSources.source(named: source, header: header) }
+
+    var description: String {
+        [variant.isEmpty ? source : "\(source)[\(variant)]", options].filter { !$0.isEmpty }.joined(separator: " ")
+    }
 }
 
 /// How program builds report: quietly, with the compiler's log kept for errors, unless

@@ -1,6 +1,6 @@
 extension ReferenceBackend {
     public func pool(_ input: Tensor, mode: PoolingMode, descriptor: PoolDescriptor, returnIndices: Bool) throws
-        -> (values: Tensor, indices: IndexTensor?)
+        -> (values: Tensor, indices: Tensor?)
     {
         let operation = mode == .max ? "maxPool" : "averagePool"
         let g = try descriptor.geometry(input: input.shape, operation: operation)
@@ -47,8 +47,8 @@ extension ReferenceBackend {
             }
         }
         return (
-            Tensor(shape: g.outputShape, storage: .host(values)),
-            returnIndices ? IndexTensor(shape: g.outputShape, storage: .host(indices)) : nil
+            Tensor(shape: g.outputShape, host: .float32(values)),
+            returnIndices ? Tensor(shape: g.outputShape, host: .int64(indices)) : nil
         )
     }
 
@@ -56,7 +56,7 @@ extension ReferenceBackend {
         try validate(activation, operation: "activation")
         let x = try hostValues(input, "activation", "input")
         guard activation != .none else { return input }
-        return Tensor(shape: input.shape, storage: .host(x.map { Float(apply(activation, Double($0))) }))
+        return Tensor(shape: input.shape, host: .float32(x.map { Float(apply(activation, Double($0))) }))
     }
 }
 

@@ -14,7 +14,7 @@ extension ReferenceBackend {
             }
         }
         let values = groups.map { Float(Self.reduce($0, descriptor.operation)) }
-        return Tensor(shape: layout.outputShape, storage: .host(values))
+        return Tensor(shape: layout.outputShape, host: .float32(values))
     }
 
     /// One reduction of a list of values, plainly, in Double.

@@ -6,9 +6,9 @@ public final class ReferenceBackend: Backend {
 
     public init() {}
 
-    public func tensor(shape: [Int], values: [Float]) throws -> Tensor {
-        try validateTensorData(shape: shape, valueCount: values.count)
-        return Tensor(shape: shape, storage: .host(values))
+    public func tensor(shape: [Int], data: TensorData) throws -> Tensor {
+        try validateTensorData(shape: shape, valueCount: data.count)
+        return Tensor(shape: shape, host: data)
     }
 
     public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv2DDescriptor) throws -> Tensor {
@@ -46,17 +46,24 @@ public final class ReferenceBackend: Backend {
                 }
             }
         }
-        return Tensor(shape: g.outputShape, storage: .host(y))
+        return Tensor(shape: g.outputShape, host: .float32(y))
     }
 
-    /// The values of a tensor this backend can use: a host tensor.
+    /// The float32 values of a tensor this backend can use: a host tensor.
     func hostValues(_ tensor: Tensor, _ operation: String, _ argument: String) throws -> [Float] {
-        guard case .host(let values) = tensor.storage else {
+        guard case .float32(let values) = try hostData(tensor.checked(.float32, operation: operation, argument: argument), operation, argument)
+        else { fatalError("unreachable: checked type") }
+        return values
+    }
+
+    /// The values of a tensor this backend can use, of any data type: a host tensor.
+    func hostData(_ tensor: Tensor, _ operation: String, _ argument: String) throws -> TensorData {
+        guard case .host(let data) = tensor.storage else {
             throw ConvCLError.invalidArgument(
                 operation: operation, argument: argument,
                 reason: "\(tensor) belongs to an OpenCL backend; the CPU reference takes only its own tensors")
         }
-        return values
+        return data
     }
 }
 

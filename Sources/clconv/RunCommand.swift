@@ -148,7 +148,7 @@ struct RunCommand: ParsableCommand {
                 ceilMode: ceilMode, countIncludePad: countIncludePad)
             if operation.isMaxPooling {
                 let (values, argmax) = try backend.maxPoolWithIndices(x, descriptor: descriptor)
-                let indexValues = indices == nil ? nil : try argmax.values()
+                let indexValues = indices == nil ? nil : try argmax.int64Values()
                 try save(values, output)
                 if let indices, let indexValues {
                     try NPY.write(NPYArray(shape: argmax.shape, int64: indexValues), path: indices)

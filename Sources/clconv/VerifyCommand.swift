@@ -96,7 +96,7 @@ struct VerifyCommand: ParsableCommand {
         var checks: [Check] = [
             ("maxpool2d", [image], true, { b, t in
                 let (values, indices) = try b.maxPoolWithIndices(t[0], descriptor: .init(kernel: [3, 3], stride: [2, 2], padding: .explicit([1, 1, 1, 1]), ceilMode: true))
-                return try values.values() + indices.values().map(Float.init)
+                return try values.values() + indices.int64Values().map(Float.init)
             }),
             ("maxpool1d", [audio], true, { b, t in
                 try b.maxPool(t[0], descriptor: .init(kernel: [4], dilation: [2])).values()
@@ -106,7 +106,7 @@ struct VerifyCommand: ParsableCommand {
             }),
             ("maxpool2d 2x2 wide", [wide], true, { b, t in
                 let (values, indices) = try b.maxPoolWithIndices(t[0], descriptor: .init(kernel: [2, 2]))
-                return try values.values() + indices.values().map(Float.init)
+                return try values.values() + indices.int64Values().map(Float.init)
             }),
             ("avgpool2d 3x3/1 wide", [wide], false, { b, t in
                 try b.averagePool(t[0], descriptor: .init(kernel: [3, 3], stride: [1, 1], padding: .sameUpper)).values()
@@ -147,6 +147,11 @@ struct VerifyCommand: ParsableCommand {
             let ok = check.exact ? discrepancy.maxAbsolute == 0 : discrepancy.relativeL2 <= 1e-5
             if !ok { failures.append(name) }
             print("\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) max |error| \(format(discrepancy.maxAbsolute))  relative L2 \(format(discrepancy.relativeL2))  \(ok ? "OK" : "MISMATCH")")
+        }
+        // The operators of the registry (elementwise table, data movement), on random cases each.
+        for check in try OperatorChecks.run(on: backend, reference: reference, seed: seed) {
+            if !check.passed { failures.append(check.label) }
+            print("\(check.label.padding(toLength: 44, withPad: " ", startingAt: 0)) scaled error \(format(check.error))  \(check.passed ? "OK" : "MISMATCH")")
         }
         if !failures.isEmpty {
             throw RuntimeFailure("\(failures.count) operator(s) differ from the reference: \(failures.joined(separator: ", ")) (seed \(seed))")

@@ -123,7 +123,7 @@ struct BuildTests {
         for program in backend.programCatalogue {
             // Built with warnings on (ConvCL's own builds pass -w) and without caching.
             let built = try CLProgram(
-                source: try KernelSources.source(named: program.source), name: program.source, options: program.options,
+                source: try program.text(), name: program.source, options: program.options,
                 context: backend.context)
             let log = try built.buildLog()
             #expect(!log.localizedCaseInsensitiveContains("warning"), "\(program): \(log)")

@@ -103,7 +103,7 @@ struct CommandLineTests {
         let indices = try runCLConv(["run", "maxpool2d", "--input", path("x2.npy"), "--kernel", "2,2", "--output", path("p.npy"), "--indices", path("i.npy")])
         #expect(indices.status == 0, "\(indices.stderr)")
         let expected = try reference.maxPoolWithIndices(try tensor("x2.npy"), descriptor: .init(kernel: [2, 2]))
-        #expect(try read("i.npy").int64Values() == expected.indices.values())
+        #expect(try read("i.npy").int64Values() == expected.indices.int64Values())
         #expect(try read("i.npy").shape == [2, 4, 5, 6])
     }
 
@@ -221,8 +221,11 @@ struct CommandLineTests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").filter { $0.hasSuffix("OK") }
         // 9 convolutions by each algorithm that computes them (3 by Winograd: 21), 39 other checks
-        // (reductions on three axis sets), then all 48 again on the generic first-call kernels.
-        #expect(lines.count == 21 + 39 + 48, "one OK line per operator check: \(run.stdout)")
+        // (reductions on three axis sets), then all 48 again on the generic first-call kernels,
+        // then the cases of the operator registry (as many for any seed).
+        var random = SeededGenerator(seed: 1)
+        let registryCases = OperatorRegistry.entries.reduce(0) { $0 + $1.samples(&random).count }
+        #expect(lines.count == 21 + 39 + 48 + registryCases, "one OK line per operator check: \(run.stdout)")
         #expect(lines.filter { $0.contains("[generic]") }.count == 48, "\(run.stdout)")
     }
 

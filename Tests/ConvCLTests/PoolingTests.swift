@@ -17,13 +17,13 @@ struct PoolingTests {
             let (values, indices) = try backend.maxPoolWithIndices(x, descriptor: .init(kernel: [2, 2]))
             #expect(values.shape == [1, 1, 2, 2] && indices.shape == [1, 1, 2, 2])
             #expect(try values.values() == [5, 8, -1, -3], "\(backend.name)")
-            #expect(try indices.values() == [1, 6, 8, 11], "\(backend.name)")
+            #expect(try indices.int64Values() == [1, 6, 8, 11], "\(backend.name)")
             // An all-negative map with padding 1: every 3×3 window holds zeros of padding, which must not win.
             let negative = try backend.tensor(shape: [1, 1, 2, 2], values: [-3, -1, -4, -2])
             let padded = try backend.maxPoolWithIndices(
                 negative, descriptor: .init(kernel: [3, 3], stride: [1, 1], padding: .explicit([1, 1, 1, 1])))
             #expect(try padded.values.values() == [-1, -1, -1, -1], "\(backend.name)")
-            #expect(try padded.indices.values() == [1, 1, 1, 1], "\(backend.name)")
+            #expect(try padded.indices.int64Values() == [1, 1, 1, 1], "\(backend.name)")
         }
     }
 
@@ -44,7 +44,7 @@ struct PoolingTests {
             let dropped = PoolDescriptor(kernel: [2], padding: .explicit([1, 1]), ceilMode: true)
             let y = try backend.maxPoolWithIndices(x, descriptor: dropped)
             #expect(y.values.shape == [1, 1, 3])
-            #expect(try y.values.values() == [1, 3, 5] && y.indices.values() == [0, 2, 4], "\(backend.name)")
+            #expect(try y.values.values() == [1, 3, 5] && y.indices.int64Values() == [0, 2, 4], "\(backend.name)")
         }
     }
 
@@ -55,10 +55,10 @@ struct PoolingTests {
             let (values, indices) = try backend.maxPoolWithIndices(x, descriptor: .init(kernel: [3]))
             let v = try values.values()
             #expect(v[0].isNaN && v[1] == 7, "\(backend.name): \(v)")
-            #expect(try indices.values() == [1, 3], "\(backend.name)")
+            #expect(try indices.int64Values() == [1, 3], "\(backend.name)")
             let negatives = try backend.tensor(shape: [1, 1, 2], values: [-.infinity, -.infinity])
             let all = try backend.maxPoolWithIndices(negatives, descriptor: .init(kernel: [2]))
-            #expect(try all.values.values() == [-.infinity] && all.indices.values() == [0], "\(backend.name)")
+            #expect(try all.values.values() == [-.infinity] && all.indices.int64Values() == [0], "\(backend.name)")
         }
     }
 

@@ -6,6 +6,8 @@ enum KernelArgument {
     case buffer(CLBuffer?)
     case int32(Int32)
     case float(Float)
+    /// An OpenCL `ulong`.
+    case uint64(UInt64)
     /// An OpenCL `int8` vector: up to eight values, the rest zero.
     case int32x8([Int32])
 }
@@ -44,6 +46,8 @@ final class CLKernel {
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<Int32>.size, &value)
             case .float(var value):
                 status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<Float>.size, &value)
+            case .uint64(var value):
+                status = clSetKernelArg(handle, cl_uint(index), MemoryLayout<UInt64>.size, &value)
             case .int32x8(let values):
                 precondition(values.count <= 8, "an int8 argument holds at most 8 values, got \(values.count)")
                 var padded = values + [Int32](repeating: 0, count: 8 - values.count)

@@ -1,0 +1,93 @@
+// Data movement: one strided copy serves Transpose, Slice, Expand, Tile, Concat and Split (the
+// host turns each into sizes and strides, as MNN's Raster does), pad_copy serves Pad, gather
+// serves Gather. Elements are moved as bits: BYTES (a build define: 1, 4 or 8) is their size,
+// whatever their type.
+//
+// strided_copy: output element at multi-index i over `sizes` (up to 8 merged axes) goes to
+// yOffset + Σ i[d]·yStrides[d] from xOffset + Σ i[d]·xStrides[d] (strides may be 0 or negative).
+// ITEMS consecutive indices per work-item, the multi-index stepped without divisions.
+
+#ifndef BYTES
+#define BYTES 4
+#endif
+#if BYTES == 1
+typedef uchar element;
+#elif BYTES == 8
+typedef ulong element;
+#else
+typedef uint element;
+#endif
+#define ITEMS 16
+
+__kernel void strided_copy(
+    __global element* restrict y, __global const element* restrict x, const int count, const int rank,
+    const int8 sizes8, const int8 xStrides8, const int8 yStrides8, const int xOffset, const int yOffset)
+{
+    const int first = get_global_id(0) * ITEMS;
+    if (first >= count) return;
+    int sizes[8], xs[8], ys[8], index[8];
+    vstore8(sizes8, 0, sizes);
+    vstore8(xStrides8, 0, xs);
+    vstore8(yStrides8, 0, ys);
+    int ox = xOffset, oy = yOffset, rest = first;
+    for (int d = rank - 1; d >= 0; --d) {
+        index[d] = rest % sizes[d];
+        rest /= sizes[d];
+        ox += index[d] * xs[d];
+        oy += index[d] * ys[d];
+    }
+    const int last = min(first + ITEMS, count);
+    const int inner = rank - 1;
+    for (int i = first; i < last; ++i) {
+        y[oy] = x[ox];
+        ox += xs[inner];
+        oy += ys[inner];
+        for (int d = inner; d > 0 && ++index[d] == sizes[d]; --d) {
+            index[d] = 0;
+            ox += xs[d - 1] - xs[d] * sizes[d];
+            oy += ys[d - 1] - ys[d] * sizes[d];
+        }
+    }
+}
+
+// Pad: output [sizes] from input [inSizes] shifted by `before` pads per axis (negative crops).
+// mode 0 constant (`value`'s low BYTES bytes), 1 reflect (the edge element not repeated), 2 edge.
+__kernel void pad_copy(
+    __global element* restrict y, __global const element* restrict x, const int count, const int rank,
+    const int8 sizes8, const int8 inSizes8, const int8 before8, const int mode, const ulong value)
+{
+    const int o = get_global_id(0);
+    if (o >= count) return;
+    int sizes[8], inSizes[8], before[8];
+    vstore8(sizes8, 0, sizes);
+    vstore8(inSizes8, 0, inSizes);
+    vstore8(before8, 0, before);
+    int rest = o, offset = 0, stride = 1;
+    bool inside = true;
+    for (int d = rank - 1; d >= 0; --d) {
+        int i = rest % sizes[d] - before[d];
+        rest /= sizes[d];
+        const int n = inSizes[d];
+        if (i < 0 || i >= n) {
+            if (mode == 1) i = i < 0 ? -i : 2 * (n - 1) - i;
+            else if (mode == 2) i = i < 0 ? 0 : n - 1;
+            else inside = false;
+        }
+        offset += i * stride;
+        stride *= n;
+    }
+    y[o] = inside ? x[offset] : (element)value;
+}
+
+// Gather along an axis: x viewed as [outer][n][inner], indices [m] (int64, negative counting
+// from the end, checked by the host), y [outer][m][inner].
+__kernel void gather(
+    __global element* restrict y, __global const element* restrict x, __global const long* restrict indices,
+    const int outer, const int n, const int m, const int inner)
+{
+    const int k = get_global_id(0), j = get_global_id(1), o = get_global_id(2);
+    if (k >= inner || j >= m || o >= outer) return;
+    const long index = indices[j];
+    const int source = (int)(index < 0 ? index + n : index);
+    y[((size_t)o * m + j) * inner + k] = x[((size_t)o * n + source) * inner + k];
+}

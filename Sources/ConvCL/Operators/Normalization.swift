@@ -1,0 +1,212 @@
+import Foundation
+
+/// Softmax and LogSoftmax along one axis (ONNX opset 13): exp(x − max) / Σ exp(x − max), and its
+/// log, (x − max) − log Σ exp(x − max), so that no exp overflows. On OpenCL: two reductions
+/// and elementwise ops over the broadcast maxima and sums.
+struct Softmax: Primitive {
+    let axis: Int
+    let log: Bool
+    var name: String { log ? "LogSoftmax" : "Softmax" }
+
+    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        guard inputs.count == 1, inputs[0].dataType == .float32 else {
+            throw ConvCLError.invalidArgument(operation: name, argument: "inputs", reason: "takes one float32 tensor, got \(inputs)")
+        }
+        _ = try Layout.axis(axis, rank: inputs[0].shape.count, operation: name)
+        return inputs
+    }
+
+    func reference(_ inputs: [TensorData], types: [TensorType], outputs: [TensorType]) throws -> [TensorData] {
+        let shape = types[0].shape
+        let a = try Layout.axis(axis, rank: shape.count, operation: name)
+        let (outer, n, inner) = (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
+        let x = inputs[0].doubles
+        var y = [Float](repeating: 0, count: x.count)
+        for o in 0..<outer {
+            for k in 0..<inner {
+                let positions = (0..<n).map { (o * n + $0) * inner + k }
+                let m = positions.map { x[$0] }.reduce(-Double.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+                let sum = positions.reduce(0.0) { $0 + exp(x[$1] - m) }
+                for p in positions { y[p] = Float(log ? x[p] - m - Foundation.log(sum) : exp(x[p] - m) / sum) }
+            }
+        }
+        return [.float32(y)]
+    }
+
+    func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
+        let x = inputs[0]
+        guard x.count > 0 else { return [x] }
+        let maxima = try backend.reduce(x, descriptor: .init(.max, axes: [axis], keepDims: true))
+        let shifted = try backend.elementwise(.sub, x, maxima)
+        let sums = try backend.reduce(try backend.elementwise(.exp, shifted), descriptor: .init(.sum, axes: [axis], keepDims: true))
+        if log { return [try backend.elementwise(.sub, shifted, try backend.elementwise(.log, sums))] }
+        return [try backend.elementwise(.div, try backend.elementwise(.exp, shifted), sums)]
+    }
+
+    func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
+        let one = [TensorType([1])]
+        return [.max, .sum].map { backend.reduceProgram($0, layout: ReductionLayout.trivial, specialized: true) }
+            + [ElementwiseOperation.sub, .exp, .log, .div].flatMap {
+                Elementwise(operation: $0).programs(for: Array(repeating: one[0], count: $0.arity), on: backend)
+            }
+    }
+}
+
+/// The normalisations: BatchNormalization (inference: the running mean and variance given),
+/// InstanceNormalization (per sample and channel, over the spatial axes) and
+/// LayerNormalization (over the axes from `axis` on), each y = (x − mean) / √(var + ε) · scale + bias
+/// with the population variance. Inputs: x, scale, bias, and for BatchNormalization mean and var.
+struct Normalization: Primitive {
+    enum Kind: Sendable { case batch, instance, layer(axis: Int) }
+    let kind: Kind
+    let epsilon: Float
+    var name: String {
+        switch kind {
+        case .batch: "BatchNormalization"
+        case .instance: "InstanceNormalization"
+        case .layer: "LayerNormalization"
+        }
+    }
+
+    /// The first normalised axis and the shape scale and bias have.
+    func parameterShape(_ x: [Int]) throws -> (first: Int, shape: [Int]) {
+        switch kind {
+        case .batch, .instance:
+            guard x.count >= 2 else {
+                throw ConvCLError.invalidArgument(operation: name, argument: "X", reason: "expected [N, C, …], got \(x)")
+            }
+            return (1, [x[1]])
+        case .layer(let axis):
+            let a = try Layout.axis(axis, rank: x.count, operation: name)
+            return (a, Array(x[a...]))
+        }
+    }
+
+    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let expected: Int
+        if case .batch = kind { expected = 5 } else { expected = 3 }
+        guard inputs.count == expected, inputs.allSatisfy({ $0.dataType == .float32 }) else {
+            throw ConvCLError.invalidArgument(
+                operation: name, argument: "inputs", reason: "takes \(expected) float32 tensors, got \(inputs)")
+        }
+        let (_, shape) = try parameterShape(inputs[0].shape)
+        for (index, input) in inputs.enumerated().dropFirst() where input.shape != shape {
+            throw ConvCLError.invalidArgument(
+                operation: name, argument: "input \(index)", reason: "expected shape \(shape) for X \(inputs[0].shape), got \(input.shape)")
+        }
+        return [inputs[0]]
+    }
+
+    func reference(_ inputs: [TensorData], types: [TensorType], outputs: [TensorType]) throws -> [TensorData] {
+        let shape = types[0].shape
+        let x = inputs[0].doubles, scale = inputs[1].doubles, bias = inputs[2].doubles
+        var y = [Float](repeating: 0, count: x.count)
+        let eps = Double(epsilon)
+        switch kind {
+        case .batch:
+            let (mean, variance) = (inputs[3].doubles, inputs[4].doubles)
+            let (c, inner) = (shape[1], shape[2...].reduce(1, *))
+            for i in x.indices {
+                let ch = (i / inner) % c
+                y[i] = Float((x[i] - mean[ch]) / (variance[ch] + eps).squareRoot() * scale[ch] + bias[ch])
+            }
+        case .instance, .layer:
+            let (first, _) = try parameterShape(shape)
+            let inner = shape[first...].reduce(1, *)
+            let groups = inner == 0 ? 0 : x.count / inner
+            let channels = shape.count > 1 ? shape[1] : 1
+            let spatial = shape.count > 2 ? shape[2...].reduce(1, *) : 1
+            var instance = false
+            if case .instance = kind { instance = true }
+            let (size, count) = instance ? (spatial, x.count / max(spatial, 1)) : (inner, groups)
+            for g in 0..<count {
+                let range = g * size..<(g + 1) * size
+                let mean = range.reduce(0.0) { $0 + x[$1] } / Double(size)
+                let variance = range.reduce(0.0) { $0 + (x[$1] - mean) * (x[$1] - mean) } / Double(size)
+                for i in range {
+                    let p = instance ? g % channels : i - g * size
+                    y[i] = Float((x[i] - mean) / (variance + eps).squareRoot() * scale[p] + bias[p])
+                }
+            }
+        }
+        return [.float32(y)]
+    }
+
+    func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
+        let x = inputs[0]
+        guard x.count > 0 else { return [x] }
+        let rank = x.shape.count
+        let (first, _) = try parameterShape(x.shape)
+        let epsilon = try backend.tensor(shape: [], values: [self.epsilon])
+        // scale and bias as broadcast operands of x: [C, 1, …] for the channel, else as they are.
+        func channelwise(_ t: Tensor) throws -> Tensor {
+            if case .layer = kind { return t }
+            return try t.reshaped([t.count] + Array(repeating: 1, count: rank - 2))
+        }
+        // y = x · s + t, in one pass (the table's MulAdd row).
+        func affine(_ x: Tensor, _ s: Tensor, _ t: Tensor) throws -> Tensor {
+            try backend.elementwise(.mulAdd, x, s, t)
+        }
+        switch kind {
+        case .batch:
+            // s = scale / √(var + ε), t = bias − mean · s, on [C].
+            let s = try backend.elementwise(.div, inputs[1], backend.elementwise(.sqrt, backend.elementwise(.add, inputs[4], epsilon)))
+            let t = try backend.elementwise(.sub, inputs[2], backend.elementwise(.mul, inputs[3], s))
+            return [try affine(x, channelwise(s), channelwise(t))]
+        case .instance, .layer:
+            let axes = Array((first == 1 && { if case .instance = kind { return true } else { return false } }() ? 2 : first)..<rank)
+            guard !axes.isEmpty else {
+                // Nothing to normalise over (an instance norm of [N, C]): each value is its own mean.
+                return [try affine(try backend.elementwise(.sub, x, x), channelwise(inputs[1]), channelwise(inputs[2]))]
+            }
+            let mean = try backend.reduce(x, descriptor: .init(.mean, axes: axes, keepDims: true))
+            let centred = try backend.elementwise(.sub, x, mean)
+            let squares = try backend.elementwise(.mul, centred, centred)
+            let variance = try backend.reduce(squares, descriptor: .init(.mean, axes: axes, keepDims: true))
+            let inverse = try backend.elementwise(.reciprocal, backend.elementwise(.sqrt, backend.elementwise(.add, variance, epsilon)))
+            let normalised = try backend.elementwise(.mul, centred, inverse)
+            return [try affine(normalised, channelwise(inputs[1]), channelwise(inputs[2]))]
+        }
+    }
+
+    func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
+        let float = TensorType([1])
+        return [ElementwiseOperation.add, .sub, .mul, .div, .sqrt, .reciprocal, .mulAdd].flatMap {
+            Elementwise(operation: $0).programs(for: Array(repeating: float, count: $0.arity), on: backend)
+        } + [backend.reduceProgram(.mean, layout: ReductionLayout.trivial, specialized: true)]
+    }
+}
+
+extension ReductionLayout {
+    /// A layout of one output over a contiguous run (for the program lists of composite operators).
+    static let trivial = ReductionLayout(
+        outputShape: [1], outputCount: 1, reducedCount: 16, keptSizes: [], keptStrides: [], reducedSizes: [16], reducedStrides: [1])
+}
+
+extension Backend {
+    /// ONNX Softmax along `axis` (opset 13: that one axis).
+    public func softmax(_ x: Tensor, axis: Int = -1) throws -> Tensor { try runSingle(Softmax(axis: axis, log: false), [x]) }
+
+    /// ONNX LogSoftmax along `axis`.
+    public func logSoftmax(_ x: Tensor, axis: Int = -1) throws -> Tensor { try runSingle(Softmax(axis: axis, log: true), [x]) }
+
+    /// ONNX BatchNormalization in inference mode: x [N, C, …] normalised with the running `mean`
+    /// and `variance` [C], then scaled and shifted per channel.
+    public func batchNormalization(
+        _ x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, epsilon: Float = 1e-5
+    ) throws -> Tensor {
+        try runSingle(Normalization(kind: .batch, epsilon: epsilon), [x, scale, bias, mean, variance])
+    }
+
+    /// ONNX InstanceNormalization: each sample's channel of x [N, C, …] normalised over its
+    /// spatial axes, then scaled and shifted by `scale` and `bias` [C].
+    public func instanceNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, epsilon: Float = 1e-5) throws -> Tensor {
+        try runSingle(Normalization(kind: .instance, epsilon: epsilon), [x, scale, bias])
+    }
+
+    /// ONNX LayerNormalization: x normalised over the axes from `axis` on, then scaled and shifted
+    /// by `scale` and `bias` of those axes' shape.
+    public func layerNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, axis: Int = -1, epsilon: Float = 1e-5) throws -> Tensor {
+        try runSingle(Normalization(kind: .layer(axis: axis), epsilon: epsilon), [x, scale, bias])
+    }
+}
