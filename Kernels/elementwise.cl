@@ -8,8 +8,8 @@
 //
 // elementwise_flat: every operand has the output's shape (its elements read in place).
 // elementwise_strided: operand k is read at Σ index[d] · strides_k[d] over up to 8 merged axes
-// (stride 0 where it is broadcast) into private arrays, the multi-index stepped without
-// divisions after the first.
+// (stride 0 where it is broadcast) into private arrays; a work-item takes ITEMS outputs of one
+// run of the inner axis, so that only its first element costs divisions.
 
 #define ITEMS 64
 
@@ -67,46 +67,37 @@ __kernel void elementwise_strided(
     const int8 strides8a, const int8 strides8b, const int8 strides8c, const int op, const float p0,
     const float p1)
 {
-    const int first = get_global_id(0) * ITEMS;
-    if (first >= count) return;
-    const int n = min(ITEMS, count - first);
-    int sizes[8], sa[8], sb[8], sc[8], index[8];
+    int sizes[8], sa[8], sb[8], sc[8];
     vstore8(sizes8, 0, sizes);
     vstore8(strides8a, 0, sa);
     vstore8(strides8b, 0, sb);
     vstore8(strides8c, 0, sc);
-    int oa = 0, ob = 0, oc = 0, rest = first;
-    for (int d = rank - 1; d >= 0; --d) {
-        index[d] = rest % sizes[d];
+    // Work-item: ITEMS outputs of one run of the inner axis (the run's chunk, then the row).
+    const int inner = rank - 1, length = sizes[inner];
+    const int chunks = (length + ITEMS - 1) / ITEMS;
+    const int row = get_global_id(0) / chunks, start = (get_global_id(0) % chunks) * ITEMS;
+    if (row >= count / length) return;
+    const int n = min(ITEMS, length - start);
+    int oa = start * sa[inner], ob = start * sb[inner], oc = start * sc[inner], rest = row;
+    for (int d = inner - 1; d >= 0; --d) {
+        const int index = rest % sizes[d];
         rest /= sizes[d];
-        oa += index[d] * sa[d];
-        ob += index[d] * sb[d];
-        oc += index[d] * sc[d];
+        oa += index * sa[d];
+        ob += index * sb[d];
+        oc += index * sc[d];
     }
+    // The operands' runs (stride 1, or 0 where broadcast along the inner axis) into registers.
     TA xa[ITEMS];
     TB xb[ITEMS];
     TC xc[ITEMS];
-    const int inner = rank - 1;
-    for (int i = 0; i < n; ++i) {
-        xa[i] = a[oa];
+    for (int i = 0; i < n; ++i) xa[i] = a[oa + i * sa[inner]];
 #if ARITY >= 2
-        xb[i] = b[ob];
+    for (int i = 0; i < n; ++i) xb[i] = b[ob + i * sb[inner]];
 #endif
 #if ARITY >= 3
-        xc[i] = c[oc];
+    for (int i = 0; i < n; ++i) xc[i] = c[oc + i * sc[inner]];
 #endif
-        // Step the multi-index: the inner axis, carrying into the outer ones at its end.
-        oa += sa[inner];
-        ob += sb[inner];
-        oc += sc[inner];
-        for (int d = inner; d > 0 && ++index[d] == sizes[d]; --d) {
-            index[d] = 0;
-            oa += sa[d - 1] - sa[d] * sizes[d];
-            ob += sb[d - 1] - sb[d] * sizes[d];
-            oc += sc[d - 1] - sc[d] * sizes[d];
-        }
-    }
-    __global TY* restrict out = y + first;
+    __global TY* restrict out = y + (size_t)row * length + start;
 #define PRIVATE_A(i) xa[i]
 #if ARITY >= 2
 #define PRIVATE_B(i) xb[i]

@@ -140,6 +140,10 @@ struct BenchCommand: ParsableCommand {
         case .conv2d, .conv1d: "conv"
         case .maxPool: "pool2d"
         case .globalAveragePool, .sum: "reduce"
+        case .matmul: "matmul"
+        case .elementwise: "elementwise"
+        case .transpose: "copy"
+        case .batchNormalization, .softmax: "composite"
         }
     }
 }

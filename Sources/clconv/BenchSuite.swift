@@ -8,6 +8,13 @@ struct BenchCase: Sendable {
         case maxPool(input: [Int], PoolDescriptor)
         case globalAveragePool(input: [Int])
         case sum(input: [Int])
+        case matmul(a: [Int], b: [Int])
+        /// An elementwise operation on operands of these shapes (broadcast).
+        case elementwise(ElementwiseOperation, [[Int]])
+        case transpose(input: [Int], permutation: [Int])
+        /// Inference batch normalisation of [N, C, H, W].
+        case batchNormalization(input: [Int])
+        case softmax(input: [Int], axis: Int)
     }
 
     let name: String
@@ -25,6 +32,13 @@ struct BenchCase: Sendable {
         BenchCase(name: "maxpool2x2_c128_56_b8", work: .maxPool(input: [8, 128, 56, 56], .init(kernel: [2, 2]))),
         BenchCase(name: "global_avgpool_c512_14_b16", work: .globalAveragePool(input: [16, 512, 14, 14])),
         BenchCase(name: "sum_2p24", work: .sum(input: [1 << 24])),
+        BenchCase(name: "matmul_1024", work: .matmul(a: [1024, 1024], b: [1024, 1024])),
+        BenchCase(name: "matmul_256x4096x1024", work: .matmul(a: [256, 4096], b: [4096, 1024])),
+        BenchCase(name: "add_broadcast_2p24", work: .elementwise(.add, [[1 << 12, 1 << 12], [1 << 12]])),
+        BenchCase(name: "sigmoid_2p24", work: .elementwise(.sigmoid, [[1 << 24]])),
+        BenchCase(name: "transpose_16x64x128x128", work: .transpose(input: [16, 64, 128, 128], permutation: [0, 1, 3, 2])),
+        BenchCase(name: "batchnorm_16x256x32x32", work: .batchNormalization(input: [16, 256, 32, 32])),
+        BenchCase(name: "softmax_16x256x32x32", work: .softmax(input: [16, 256, 32, 32], axis: 1)),
     ]
 
     static func conv(
@@ -39,7 +53,11 @@ struct BenchCase: Sendable {
     var operandShapes: [[Int]] {
         switch work {
         case .conv2d(let input, let weight, _), .conv1d(let input, let weight, _): [input, weight]
-        case .maxPool(let input, _), .globalAveragePool(let input), .sum(let input): [input]
+        case .maxPool(let input, _), .globalAveragePool(let input), .sum(let input), .transpose(let input, _),
+             .softmax(let input, _): [input]
+        case .matmul(let a, let b): [a, b]
+        case .elementwise(_, let shapes): shapes
+        case .batchNormalization(let input): [input] + Array(repeating: [input[1]], count: 4)
         }
     }
 
@@ -51,6 +69,15 @@ struct BenchCase: Sendable {
         case .maxPool(_, let descriptor): try backend.maxPool(operands[0], descriptor: descriptor)
         case .globalAveragePool: try backend.globalAveragePool(operands[0])
         case .sum: try backend.reduce(operands[0], descriptor: .init(.sum))
+        case .matmul: try backend.matmul(operands[0], operands[1])
+        case .elementwise(let operation, _): try backend.elementwise(operation, operands: operands)
+        case .transpose(_, let permutation): try backend.transpose(operands[0], permutation: permutation)
+        case .batchNormalization:
+            // The variance operand made positive: |v| + 0.5.
+            try backend.batchNormalization(
+                operands[0], scale: operands[1], bias: operands[2], mean: operands[3],
+                variance: try backend.elementwise(.add, backend.elementwise(.abs, operands[4]), backend.tensor(shape: [], values: [0.5])))
+        case .softmax(_, let axis): try backend.softmax(operands[0], axis: axis)
         }
     }
 
@@ -62,8 +89,13 @@ struct BenchCase: Sendable {
         case .conv2d(_, let weight, _), .conv1d(_, let weight, _):
             // Output N·K·spatial, each a dot product over the weight's C/groups·R·S taps.
             return (2 * outputCount * Double(weight.dropFirst().reduce(1, *)), nil)
-        case .maxPool(let input, _), .globalAveragePool(let input), .sum(let input):
+        case .maxPool(let input, _), .globalAveragePool(let input), .sum(let input), .transpose(let input, _),
+             .batchNormalization(let input), .softmax(let input, _):
             return (nil, 4 * (Double(input.reduce(1, *)) + outputCount))
+        case .matmul(let a, _):
+            return (2 * outputCount * Double(a.last!), nil)
+        case .elementwise(_, let shapes):
+            return (nil, 4 * (shapes.reduce(0) { $0 + Double($1.reduce(1, *)) } + outputCount))
         }
     }
 }

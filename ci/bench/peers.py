@@ -43,7 +43,17 @@ SUITE = {
     "maxpool2x2_c128_56_b8": ("maxpool", dict(shape=(8, 128, 56, 56), kernel=2)),
     "global_avgpool_c512_14_b16": ("global_avgpool", dict(shape=(16, 512, 14, 14))),
     "sum_2p24": ("sum", dict(shape=(1 << 24,))),
+    "matmul_1024": ("matmul", dict(shapes=[(1024, 1024), (1024, 1024)])),
+    "matmul_256x4096x1024": ("matmul", dict(shapes=[(256, 4096), (4096, 1024)])),
+    "add_broadcast_2p24": ("Add", dict(shapes=[(1 << 12, 1 << 12), (1 << 12,)])),
+    "sigmoid_2p24": ("Sigmoid", dict(shapes=[(1 << 24,)])),
+    "transpose_16x64x128x128": ("transpose", dict(shapes=[(16, 64, 128, 128)], perm=[0, 1, 3, 2])),
+    "batchnorm_16x256x32x32": ("batchnorm", dict(shapes=[(16, 256, 32, 32)] + [(256,)] * 4)),
+    "softmax_16x256x32x32": ("softmax", dict(shapes=[(16, 256, 32, 32)], axis=1)),
 }
+
+# The kinds that are neither convolutions, pooling nor reductions: onnxruntime is their only peer.
+OPERATOR_KINDS = {"matmul", "Add", "Sigmoid", "transpose", "batchnorm", "softmax"}
 
 PEERS = ["onnxruntime", "tinygrad", "clblast"]
 
@@ -53,6 +63,8 @@ def operand_shapes(kind, p):
         return [(p["n"], p["c"], p["h"], p["w"]), (p["k"], p["c"] // p["groups"], p["r"], p["s"])]
     if kind == "conv1d":
         return [(p["n"], p["c"], p["l"]), (p["k"], p["c"] // p["groups"], p["s"])]
+    if kind in OPERATOR_KINDS:
+        return p["shapes"]
     return [p["shape"]]
 
 
@@ -65,6 +77,13 @@ def work(kind, p):
     if kind == "conv1d":
         ol = (p["l"] + 2 * p["pad"] - p["s"]) // p["stride"] + 1
         return 2 * p["n"] * p["k"] * ol * (p["c"] // p["groups"]) * p["s"], None
+    if kind == "matmul":
+        (n, k), (_, m) = p["shapes"]
+        return 2 * n * k * m, None
+    if kind in ("Add", "Sigmoid"):
+        return None, 4 * (sum(int(np.prod(s)) for s in p["shapes"]) + int(np.prod(p["shapes"][0])))
+    if kind in OPERATOR_KINDS:
+        return None, 8 * int(np.prod(p["shapes"][0]))
     count = int(np.prod(p["shape"]))
     if kind == "maxpool":
         n, c, h, w = p["shape"]
@@ -96,7 +115,16 @@ def onnxruntime_timer(kind, p, arrays):
     from onnx import TensorProto, helper
 
     x = arrays[0]
-    if kind in ("conv2d", "conv1d"):
+    if kind in OPERATOR_KINDS:
+        names = ["x", "a1", "a2", "a3", "a4"][: len(arrays)]
+        inputs = list(zip(names, arrays))
+        if kind == "batchnorm":
+            inputs[4] = (names[4], np.abs(arrays[4]) + 0.5)
+        op, attributes = {"matmul": ("MatMul", {}), "Add": ("Add", {}), "Sigmoid": ("Sigmoid", {}),
+                          "transpose": ("Transpose", {"perm": p.get("perm")}), "batchnorm": ("BatchNormalization", {}),
+                          "softmax": ("Softmax", {"axis": p.get("axis")})}[kind]
+        node = helper.make_node(op, names, ["y"], **attributes)
+    elif kind in ("conv2d", "conv1d"):
         rank = 2 if kind == "conv2d" else 1
         node = helper.make_node(
             "Conv", ["x", "w"], ["y"], strides=[p["stride"]] * rank, pads=[p["pad"]] * (2 * rank), group=p["groups"])
@@ -124,6 +152,8 @@ def tinygrad_timer(kind, p, arrays):
     """A function of min_seconds that times tinygrad on the OpenCL device on the case."""
     from tinygrad import Device, Tensor, TinyJit
 
+    if kind in OPERATOR_KINDS:
+        return None  # onnxruntime is these operators' peer
     tensors = [Tensor(a).realize() for a in arrays]
     if kind == "conv2d":
         f = lambda x, w: x.conv2d(w, stride=p["stride"], padding=p["pad"], groups=p["groups"]).realize()
@@ -347,7 +377,7 @@ def main():
         print(f"{row['case']:28} {row['unit']:8} {fmt(r['convcl'])} {fmt(r.get('onnxruntime'))} {fmt(r.get('tinygrad'))} "
               f"{fmt(r.get('clblast'))}  {fmt(ratio.get('onnxruntime'), 6)} {fmt(ratio.get('tinygrad'), 6)} "
               f"{fmt(ratio.get('clblast'), 6)} {fmt(ratio.get('copy'), 6)}  {row['algorithm']}")
-    conv = [row for row in rows if row["unit"] == "GFLOP/s" and "onnxruntime" in row["ratio"]]
+    conv = [row for row in rows if SUITE[row["case"]][0] in ("conv2d", "conv1d") and "onnxruntime" in row["ratio"]]
     if conv:
         geomean = float(np.exp(np.mean([np.log(row["ratio"]["onnxruntime"]) for row in conv])))
         print(f"geometric mean of ConvCL/onnxruntime over {len(conv)} convolution cases: {geomean:.2f}")

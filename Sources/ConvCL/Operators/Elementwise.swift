@@ -239,7 +239,8 @@ struct Elementwise: Primitive {
             program, kernel: "elementwise_strided",
             arguments: buffers + [.int32(count), .int32(Int32(plan.sizes.count)), .int32x8(try plan.sizes.map { try int32($0, name) })]
                 + strides + parameters,
-            globalSize: [OpenCLBackend.roundUp((output.count + items - 1) / items, to: 64)], localSize: [64])
+            globalSize: [OpenCLBackend.roundUp(output.count / plan.sizes.last! * ((plan.sizes.last! + items - 1) / items), to: 64)],
+            localSize: [64])
         return [result]
     }
 }
