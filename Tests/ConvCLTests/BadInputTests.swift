@@ -85,6 +85,42 @@ struct BadInputTests {
                  run: { backend in _ = try backend.activation(try tensor(backend, [3]), .leakyReLU(slope: .nan)) }),
             Case(description: "reshape to another count", operation: "reshape", argument: "values", mentions: ["[4]", "6"],
                  run: { backend in _ = try tensor(backend, [2, 3]).reshaped([4]) }),
+            Case(description: "shapes that do not broadcast", operation: "Add", argument: "shapes", mentions: ["[2, 3]", "[4]", "sizes 3 and 4"],
+                 run: { backend in _ = try backend.elementwise(.add, try tensor(backend, [2, 3]), try tensor(backend, [4])) }),
+            Case(description: "a comparison of float and int64", operation: "Less", argument: "inputs", mentions: ["float32, int64"],
+                 run: { backend in
+                     _ = try backend.elementwise(.less, try tensor(backend, [2]), try backend.tensor(shape: [2], int64Values: [1, 2]))
+                 }),
+            Case(description: "an elementwise operation given too few operands", operation: "Where", argument: "inputs", mentions: ["3 operands", "got 2"],
+                 run: { backend in _ = try backend.elementwise(.where, try tensor(backend, [2]), try tensor(backend, [2])) }),
+            Case(description: "a transpose that is no permutation", operation: "Transpose", argument: "perm", mentions: ["[0, 0, 1]"],
+                 run: { backend in _ = try backend.transpose(try tensor(backend, [2, 3, 4]), permutation: [0, 0, 1]) }),
+            Case(description: "a slice of step 0", operation: "Slice", argument: "steps", mentions: ["step 0"],
+                 run: { backend in _ = try backend.slice(try tensor(backend, [5]), starts: [0], ends: [5], steps: [0]) }),
+            Case(description: "a concat of mismatched shapes", operation: "Concat", argument: "inputs", mentions: ["[2, 3]", "[2, 4]", "axis 0"],
+                 run: { backend in _ = try backend.concat([try tensor(backend, [2, 3]), try tensor(backend, [2, 4])], axis: 0) }),
+            Case(description: "a reflect pad as wide as the axis", operation: "Pad", argument: "pads", mentions: ["below its size 3"],
+                 run: { backend in _ = try backend.pad(try tensor(backend, [3]), pads: [3, 0], mode: .reflect) }),
+            Case(description: "a gather index out of range", operation: "Gather", argument: "indices", mentions: ["index 4", "size 4"],
+                 run: { backend in
+                     _ = try backend.gather(try tensor(backend, [4, 2]), indices: try backend.tensor(shape: [2], int64Values: [1, 4]))
+                 }),
+            Case(description: "a matmul of mismatched inner sizes", operation: "MatMul", argument: "inputs", mentions: ["3 and 4"],
+                 run: { backend in _ = try backend.matmul(try tensor(backend, [2, 3]), try tensor(backend, [4, 5])) }),
+            Case(description: "a split that does not add up", operation: "Split", argument: "split", mentions: ["[1, 1]", "size 3"],
+                 run: { backend in _ = try backend.split(try tensor(backend, [3, 2]), sizes: [1, 1]) }),
+            Case(description: "an ONNX reshape with two -1", operation: "Reshape", argument: "shape", mentions: ["more than one -1"],
+                 run: { backend in _ = try tensor(backend, [2, 3]).reshaped(onnx: [-1, -1]) }),
+            Case(description: "a squeeze of a wide axis", operation: "Squeeze", argument: "axes", mentions: ["size 3"],
+                 run: { backend in _ = try tensor(backend, [1, 3]).squeezed(axes: [1]) }),
+            Case(description: "a softmax axis out of range", operation: "Softmax", argument: "axis", mentions: ["axis 2"],
+                 run: { backend in _ = try backend.softmax(try tensor(backend, [2, 3]), axis: 2) }),
+            Case(description: "batch normalisation parameters of the wrong length", operation: "BatchNormalization", argument: "input 3",
+                 mentions: ["[3]", "[2]"],
+                 run: { backend in
+                     let p = try tensor(backend, [3]), wrong = try tensor(backend, [2])
+                     _ = try backend.batchNormalization(try tensor(backend, [1, 3, 2]), scale: p, bias: p, mean: wrong, variance: p)
+                 }),
         ]
     }()
 

@@ -20,3 +20,39 @@ struct OperatorTests {
         }
     }
 }
+
+@Suite("Shape, Size, ConstantOfShape, Range and the views follow ONNX")
+struct ConstantAndViewTests {
+    @Test("shapes, sizes and ranges on both backends", arguments: try allBackends())
+    func constants(_ backend: any Backend) throws {
+        let x = try backend.tensor(shape: [2, 3, 5], values: (0..<30).map(Float.init))
+        #expect(try backend.shape(of: x).int64Values() == [2, 3, 5])
+        #expect(try backend.shape(of: x, start: -2).int64Values() == [3, 5])
+        #expect(try backend.shape(of: x, start: 2, end: 1).int64Values() == [])
+        #expect(try backend.size(of: x).int64Values() == [30])
+        #expect(try backend.constantOfShape([2, 2], value: .int64([7])).int64Values() == [7, 7, 7, 7])
+        let step: Float = 0.3
+        #expect(try backend.range(start: 1, limit: 2, delta: step).values() == [1, 1 + step, 1 + step + step, 1 + step + step + step])
+        #expect(try backend.range(start: Int64(10), limit: 4, delta: -3).int64Values() == [10, 7])
+        #expect(try backend.range(start: Int64(0), limit: 5, delta: -1).count == 0)
+        #expect(throws: ConvCLError.self) { try backend.range(start: Float(0), limit: 1, delta: 0) }
+    }
+
+    @Test("views: ONNX reshape with 0 and -1, flatten, squeeze, unsqueeze")
+    func views() throws {
+        let backend = ReferenceBackend()
+        let x = try backend.tensor(shape: [2, 3, 4], values: (0..<24).map(Float.init))
+        #expect(try x.reshaped(onnx: [0, -1]).shape == [2, 12])
+        #expect(try x.reshaped(onnx: [-1, 0, 2]).shape == [4, 3, 2])
+        #expect(try x.flattened(axis: 0).shape == [1, 24])
+        #expect(try x.flattened(axis: -1).shape == [6, 4])
+        #expect(try x.flattened(axis: 3).shape == [24, 1])
+        let y = try x.unsqueezed(axes: [0, -1])
+        #expect(y.shape == [1, 2, 3, 4, 1])
+        #expect(try y.squeezed().shape == [2, 3, 4])
+        #expect(try y.squeezed(axes: [-1]).shape == [1, 2, 3, 4])
+        #expect(try y.values() == x.values())
+        #expect(throws: ConvCLError.self) { try x.reshaped(onnx: [5, -1]) }
+        #expect(throws: ConvCLError.self) { try x.unsqueezed(axes: [1, 1]) }
+    }
+}
