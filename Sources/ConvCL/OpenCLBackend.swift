@@ -406,8 +406,3 @@ func int32(_ value: Int, _ operation: String) throws -> Int32 {
     }
     return narrow
 }
-
-extension OpenCLBackend {
-    /// `value` rounded up to a multiple of `multiple` (a global size for a fixed local size).
-    static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
-}

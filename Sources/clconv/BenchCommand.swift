@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
         var rows: [Row] = []
         for (position, benchCase) in cases.enumerated() {
             FileHandle.standardError.write(Data("[\(position + 1)/\(cases.count)] \(benchCase.name)…\n".utf8))
-            let values = benchCase.operandShapes.map { random.floats($0.reduce(1, *)) }
+            let values = benchCase.operandValues(&random)
             var runs: [(algorithm: String, chosen: Bool, backend: any Backend)] = [(algorithm(of: benchCase), true, backend)]
             if let plan = try convolutionPlan(benchCase, backend) {
                 // Every algorithm that computes the case (Winograd only 3×3 stride 1) within the limit.

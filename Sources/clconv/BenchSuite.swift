@@ -61,6 +61,13 @@ struct BenchCase: Sendable {
         }
     }
 
+    /// Random operands of `operandShapes`, in [-1, 1) (a variance in [0.5, 1.5), as peers.py's).
+    func operandValues(_ random: inout SeededGenerator) -> [[Float]] {
+        var values = operandShapes.map { random.floats($0.reduce(1, *)) }
+        if case .batchNormalization = work { values[4] = values[4].map { abs($0) + 0.5 } }
+        return values
+    }
+
     /// Runs the case once on `backend`.
     func run(_ backend: any Backend, _ operands: [Tensor]) throws -> Tensor {
         switch work {
@@ -73,10 +80,7 @@ struct BenchCase: Sendable {
         case .elementwise(let operation, _): try backend.elementwise(operation, operands: operands)
         case .transpose(_, let permutation): try backend.transpose(operands[0], permutation: permutation)
         case .batchNormalization:
-            // The variance operand made positive: |v| + 0.5.
-            try backend.batchNormalization(
-                operands[0], scale: operands[1], bias: operands[2], mean: operands[3],
-                variance: try backend.elementwise(.add, backend.elementwise(.abs, operands[4]), backend.tensor(shape: [], values: [0.5])))
+            try backend.batchNormalization(operands[0], scale: operands[1], bias: operands[2], mean: operands[3], variance: operands[4])
         case .softmax(_, let axis): try backend.softmax(operands[0], axis: axis)
         }
     }

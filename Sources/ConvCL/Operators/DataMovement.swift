@@ -88,7 +88,7 @@ extension OpenCLBackend {
             arguments: [.buffer(y), .buffer(x), .int32(try int32(count, operation)), .int32(Int32(sizes.count)),
                         try ints(sizes), try ints(xs), try ints(ys), .int32(try int32(map.offset, operation)),
                         .int32(try int32(yOffset, operation))],
-            globalSize: [Self.roundUp((count + 15) / 16, to: 64)], localSize: [64])
+            globalSize: [GEMMTile.roundUp((count + 15) / 16, 64)], localSize: [64])
     }
 }
 

@@ -98,11 +98,11 @@ struct Elementwise: Primitive {
 
     func reference(_ inputs: [TensorData], types: [TensorType], outputs: [TensorType]) throws -> [TensorData] {
         let output = outputs[0]
+        if case .cast(let target) = operation.row.types { return [Self.cast(inputs[0], to: target)] }
         let strides = types.map { Layout.broadcastStrides($0.shape, to: output.shape) }
         var offsets: [[Int]] = []
         offsets.reserveCapacity(output.count)
         Layout.forEachOffset(sizes: output.shape, strides: strides) { offsets.append($0) }
-        if case .cast(let target) = operation.row.types { return [Self.cast(inputs[0], to: target)] }
         let integerOperands = types.count > 1 && types[1].dataType == .int64 || types[0].dataType == .int64
         if integerOperands, let integer = operation.row.integer {
             let values = inputs.map(Self.integers)
@@ -123,14 +123,18 @@ struct Elementwise: Primitive {
         switch data {
         case .int64(let values): values
         case .bool(let values): values.map { $0 ? 1 : 0 }
-        case .float32(let values): values.map { Int64(exactly: $0.rounded(.towardZero)) ?? .min }
+        case .float32(let values): values.map { truncated(Double($0)) }
         }
     }
+
+    /// x truncated toward zero; Int64.min where that is no int64 (NaN, ±inf, out of range), as
+    /// x86's conversion gives (ONNX leaves it undefined).
+    static func truncated(_ x: Double) -> Int64 { Int64(exactly: x.rounded(.towardZero)) ?? .min }
 
     static func data(_ values: [Double], as type: DataType) -> TensorData {
         switch type {
         case .float32: .float32(values.map { Float($0) })
-        case .int64: .int64(values.map { Int64(exactly: $0.rounded(.towardZero)) ?? .min })
+        case .int64: .int64(values.map(truncated))
         case .bool: .bool(values.map { $0 != 0 })
         }
     }
@@ -139,8 +143,7 @@ struct Elementwise: Primitive {
     static func cast(_ data: TensorData, to type: DataType) -> TensorData {
         switch (data, type) {
         case (.int64(let values), .float32): .float32(values.map { Float($0) })
-        case (.int64, .int64), (.bool, .int64): .int64(integers(data))
-        case (.float32(let values), .int64): .int64(values.map { Int64(exactly: $0.rounded(.towardZero)) ?? .min })
+        case (_, .int64): .int64(integers(data))
         default: Self.data(data.doubles, as: type)
         }
     }
@@ -229,7 +232,7 @@ struct Elementwise: Primitive {
         if plan.flat {
             try backend.launch(
                 program, kernel: "elementwise_flat", arguments: buffers + [.int32(count)] + parameters,
-                globalSize: [OpenCLBackend.roundUp((output.count + items - 1) / items, to: 64)], localSize: [64])
+                globalSize: [GEMMTile.roundUp((output.count + items - 1) / items, 64)], localSize: [64])
             return [result]
         }
         let strides = try (0..<3).map { index -> KernelArgument in
@@ -239,7 +242,7 @@ struct Elementwise: Primitive {
             program, kernel: "elementwise_strided",
             arguments: buffers + [.int32(count), .int32(Int32(plan.sizes.count)), .int32x8(try plan.sizes.map { try int32($0, name) })]
                 + strides + parameters,
-            globalSize: [OpenCLBackend.roundUp(output.count / plan.sizes.last! * ((plan.sizes.last! + items - 1) / items), to: 64)],
+            globalSize: [GEMMTile.roundUp(output.count / plan.sizes.last! * ((plan.sizes.last! + items - 1) / items), 64)],
             localSize: [64])
         return [result]
     }

@@ -57,7 +57,7 @@ struct MatMul: Primitive {
         let (a, b) = (inputs[0], inputs[1])
         guard outputs[0].count > 0 else { return [try backend.output(shape: outputs[0].shape, operation: name).0] }
         if g.k == 0 {
-            return [try backend.constant(0, shape: outputs[0].shape)]
+            return [try backend.constantOfShape(outputs[0].shape)]
         }
         let aRows = g.aBatch.reduce(1, *), bCount = g.bBatch.reduce(1, *)
         if bCount == 1 || aRows == 1 {
@@ -89,13 +89,6 @@ struct MatMul: Primitive {
             let programs = try? backend.convolutionPrograms(conv)
         else { return [] }
         return programs.specialized + [copyProgram(.float32)]
-    }
-}
-
-extension OpenCLBackend {
-    /// A float32 tensor of `shape` filled with `value`.
-    func constant(_ value: Float, shape: [Int]) throws -> Tensor {
-        try tensor(shape: shape, values: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 }
 

@@ -45,7 +45,12 @@ struct Softmax: Primitive {
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
         let one = [TensorType([1])]
-        return [.max, .sum].map { backend.reduceProgram($0, layout: ReductionLayout.trivial, specialized: true) }
+        let reductions = [ReductionOperation.max, .sum].compactMap { operation in
+            (try? ReduceDescriptor(operation, axes: [axis], keepDims: true).layout(input: inputs[0].shape)).map {
+                backend.reduceProgram(operation, layout: $0, specialized: true)
+            }
+        }
+        return reductions
             + [ElementwiseOperation.sub, .exp, .log, .div].flatMap {
                 Elementwise(operation: $0).programs(for: Array(repeating: one[0], count: $0.arity), on: backend)
             }
@@ -154,7 +159,7 @@ struct Normalization: Primitive {
             let t = try backend.elementwise(.sub, inputs[2], backend.elementwise(.mul, inputs[3], s))
             return [try affine(x, channelwise(s), channelwise(t))]
         case .instance, .layer:
-            let axes = Array((first == 1 && { if case .instance = kind { return true } else { return false } }() ? 2 : first)..<rank)
+            let axes = reducedAxes(rank: rank, first: first)
             guard !axes.isEmpty else {
                 // Nothing to normalise over (an instance norm of [N, C]): each value is its own mean.
                 return [try affine(try backend.elementwise(.sub, x, x), channelwise(inputs[1]), channelwise(inputs[2]))]
@@ -169,18 +174,27 @@ struct Normalization: Primitive {
         }
     }
 
+    /// The axes instance and layer normalisation reduce over: the spatial ones, or those from `first`.
+    func reducedAxes(rank: Int, first: Int) -> [Int] {
+        if case .instance = kind { return Array(2..<max(rank, 2)) }
+        return Array(first..<rank)
+    }
+
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
         let float = TensorType([1])
-        return [ElementwiseOperation.add, .sub, .mul, .div, .sqrt, .reciprocal, .mulAdd].flatMap {
+        let elementwise = [ElementwiseOperation.add, .sub, .mul, .div, .sqrt, .reciprocal, .mulAdd].flatMap {
             Elementwise(operation: $0).programs(for: Array(repeating: float, count: $0.arity), on: backend)
-        } + [backend.reduceProgram(.mean, layout: ReductionLayout.trivial, specialized: true)]
+        }
+        guard case .batch = kind else {
+            let shape = inputs[0].shape
+            guard let first = try? parameterShape(shape).first,
+                let layout = try? ReduceDescriptor(.mean, axes: reducedAxes(rank: shape.count, first: first), keepDims: true)
+                    .layout(input: shape)
+            else { return elementwise }
+            return elementwise + [backend.reduceProgram(.mean, layout: layout, specialized: true)]
+        }
+        return elementwise
     }
-}
-
-extension ReductionLayout {
-    /// A layout of one output over a contiguous run (for the program lists of composite operators).
-    static let trivial = ReductionLayout(
-        outputShape: [1], outputCount: 1, reducedCount: 16, keptSizes: [], keptStrides: [], reducedSizes: [16], reducedStrides: [1])
 }
 
 extension Backend {

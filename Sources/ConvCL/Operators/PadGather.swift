@@ -88,7 +88,7 @@ struct Pad: Primitive {
                         .int32(try int32(output.count, name)), .int32(Int32(rank)), try ints(output.shape),
                         try ints(inputs[0].shape), try ints(Array(pads.prefix(rank))),
                         .int32(PadMode.allCases.firstIndex(of: mode).map(Int32.init)!), .uint64(valueBits(output.dataType))],
-            globalSize: [OpenCLBackend.roundUp(output.count, to: 64)], localSize: [64])
+            globalSize: [GEMMTile.roundUp(output.count, 64)], localSize: [64])
         return [result]
     }
 
