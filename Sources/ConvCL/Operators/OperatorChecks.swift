@@ -140,10 +140,20 @@ public enum OperatorChecks {
     public static func run(on backend: any Backend, reference: ReferenceBackend = ReferenceBackend(), seed: UInt64) throws
         -> [OperatorCheck]
     {
+        try run(reference: reference, seed: seed) { backend }
+    }
+
+    /// Checks every registered operator against `reference`, each case on the backend that
+    /// `backend` returns for it (a new one per case keeps one case's buffers from serving the next,
+    /// which oclgrind needs: see `clconv verify`), with cases drawn from `seed`; one result per case.
+    public static func run(reference: ReferenceBackend = ReferenceBackend(), seed: UInt64, backend makeBackend: () throws -> any Backend)
+        throws -> [OperatorCheck]
+    {
         var random = SeededGenerator(seed: seed)
         var results: [OperatorCheck] = []
         for entry in OperatorRegistry.entries {
             for sample in entry.samples(&random) {
+                let backend = try makeBackend()
                 let on = try sample.inputs.map { try backend.tensor(shape: $0.0.shape, data: $0.1) }
                 let expectedInputs = try sample.inputs.map { try reference.tensor(shape: $0.0.shape, data: $0.1) }
                 let actual = try backend.run(sample.primitive, on)
