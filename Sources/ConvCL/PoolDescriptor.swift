@@ -14,8 +14,11 @@ public struct PoolDescriptor: Sendable, Hashable {
     public var kernel: [Int]
     /// The step per axis; nil means the kernel size (PyTorch's default).
     public var stride: [Int]?
-    /// Zero padding as in convolution; padded positions never win a max. Each explicit pad may be
-    /// at most half the dilated window (PyTorch's rule: otherwise a window could hold no input).
+    /// Zero padding as in convolution; padded positions never win a max. Each pad must be smaller
+    /// than the kernel on its axis (ONNX's and onnxruntime's rule; PyTorch allows at most half the
+    /// kernel). A window holding no input (possible with dilation) gives −∞ and index −1 for max
+    /// pooling (onnxruntime gives float32's lowest finite value) and NaN for average pooling
+    /// without `countIncludePad`.
     public var padding: Padding
     /// Spacing between window taps per axis; nil means 1.
     public var dilation: [Int]?
@@ -81,11 +84,8 @@ extension PoolDescriptor {
         var outputs: [Int] = []
         for axis in 0..<rank {
             let extent = dilation[axis] * (kernel[axis] - 1) + 1
-            for pad in [pads[axis], pads[rank + axis]] where pad > extent / 2 {
-                throw fail(
-                    "padding",
-                    "\(pad) is more than half the window \(extent) (kernel \(kernel[axis]), dilation \(dilation[axis])); "
-                        + "pads are \(pads)")
+            for pad in [pads[axis], pads[rank + axis]] where pad >= kernel[axis] {
+                throw fail("padding", "\(pad) is not smaller than the kernel \(kernel[axis]) (ONNX's rule); pads are \(pads)")
             }
             let padded = spatial[axis] + pads[axis] + pads[rank + axis]
             guard extent <= padded else {

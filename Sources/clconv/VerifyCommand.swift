@@ -164,7 +164,7 @@ struct VerifyCommand: ParsableCommand {
         }
         for check in registryChecks {
             if !check.passed { failures.append(check.label) }
-            print("\(check.label.padding(toLength: 44, withPad: " ", startingAt: 0)) scaled error \(format(check.error))  \(check.passed ? "OK" : "MISMATCH")")
+            print("\(check.label.padding(toLength: max(44, check.label.count + 1), withPad: " ", startingAt: 0)) scaled error \(format(check.error))  \(check.passed ? "OK" : "MISMATCH")")
         }
         if !failures.isEmpty {
             throw RuntimeFailure("\(failures.count) operator(s) differ from the reference: \(failures.joined(separator: ", ")) (seed \(seed))")

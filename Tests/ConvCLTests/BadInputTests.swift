@@ -71,8 +71,8 @@ struct BadInputTests {
                  run: pool([1, 1, 8], .init(kernel: [2], stride: [0]))),
             Case(description: "pool window larger than the padded input", operation: "maxPool", argument: "kernel", mentions: ["window 5", "padded input 4"],
                  run: pool([1, 1, 4], .init(kernel: [3], dilation: [2]))),
-            Case(description: "pool padding over half the window", operation: "maxPool", argument: "padding", mentions: ["2 is more than half the window 3"],
-                 run: pool([1, 1, 8], .init(kernel: [3], padding: .explicit([2, 0])))),
+            Case(description: "pool padding not smaller than the kernel", operation: "maxPool", argument: "padding", mentions: ["3 is not smaller than the kernel 3"],
+                 run: pool([1, 1, 8], .init(kernel: [3], padding: .explicit([2, 3])))),
             Case(description: "indices from average pooling", operation: "averagePool", argument: "returnIndices", mentions: ["only for max"],
                  run: { backend in _ = try backend.pool(try tensor(backend, [1, 1, 4]), mode: .average, descriptor: .init(kernel: [2]), returnIndices: true) }),
             Case(description: "axis out of range", operation: "reduce", argument: "axes", mentions: ["axis 3", "rank 3"],
@@ -85,6 +85,22 @@ struct BadInputTests {
                  run: { backend in _ = try backend.activation(try tensor(backend, [3]), .leakyReLU(slope: .nan)) }),
             Case(description: "reshape to another count", operation: "reshape", argument: "values", mentions: ["[4]", "6"],
                  run: { backend in _ = try tensor(backend, [2, 3]).reshaped([4]) }),
+            Case(description: "ConvTranspose weight whose first axis is not C", operation: "ConvTranspose", argument: "weight", mentions: ["first dimension 2", "channel count 3"],
+                 run: { backend in _ = try backend.convTranspose(try tensor(backend, [1, 3, 5]), weight: try tensor(backend, [2, 3, 3])) }),
+            Case(description: "ConvTranspose output padding not below stride or dilation", operation: "ConvTranspose", argument: "outputPadding", mentions: ["2 must be smaller than the stride 2"],
+                 run: { backend in
+                     _ = try backend.convTranspose(
+                         try tensor(backend, [1, 1, 5]), weight: try tensor(backend, [1, 1, 3]), descriptor: .init(stride: [2], outputPadding: [2]))
+                 }),
+            Case(description: "ConvTranspose pads that leave no output", operation: "ConvTranspose", argument: "padding", mentions: ["[2, 1]", "leave no output"],
+                 run: { backend in
+                     _ = try backend.convTranspose(
+                         try tensor(backend, [1, 1, 1]), weight: try tensor(backend, [1, 1, 3]), descriptor: .init(padding: .explicit([2, 1])))
+                 }),
+            Case(description: "Resize with both scales and sizes", operation: "Resize", argument: "scales", mentions: ["exactly one of scales and sizes"],
+                 run: { backend in _ = try backend.resize(try tensor(backend, [1, 2]), descriptor: .init(scales: [1, 2], sizes: [1, 4])) }),
+            Case(description: "Resize scales of the wrong count", operation: "Resize", argument: "scales", mentions: ["expected 2", "[2.0]"],
+                 run: { backend in _ = try backend.resize(try tensor(backend, [1, 2]), descriptor: .init(scales: [2])) }),
             Case(description: "shapes that do not broadcast", operation: "Add", argument: "shapes", mentions: ["[2, 3]", "[4]", "sizes 3 and 4"],
                  run: { backend in _ = try backend.elementwise(.add, try tensor(backend, [2, 3]), try tensor(backend, [4])) }),
             Case(description: "a comparison of float and int64", operation: "Less", argument: "inputs", mentions: ["float32, int64"],

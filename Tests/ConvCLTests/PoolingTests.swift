@@ -48,6 +48,23 @@ struct PoolingTests {
         }
     }
 
+    @Test("ONNX's pads up to kernel − 1; a dilated window that holds no input")
+    func padsUpToKernel() throws {
+        for backend in try allBackends() {
+            let x = try backend.tensor(shape: [1, 1, 3], values: [1, 2, 3])
+            // Kernel 3, stride 1, pads 2 and 2 (onnxruntime's answers): windows from -2 to 2.
+            let wide = PoolDescriptor(kernel: [3], stride: [1], padding: .explicit([2, 2]))
+            #expect(try backend.maxPool(x, descriptor: wide).values() == [1, 2, 3, 3, 3], "\(backend.name)")
+            #expect(try backend.averagePool(x, descriptor: wide).values() == [1, 1.5, 2, 2.5, 3], "\(backend.name)")
+            // Kernel 2, dilation 3, pads 1 on 2 values: the one window's taps -1 and 2 both miss.
+            let empty = PoolDescriptor(kernel: [2], padding: .explicit([1, 1]), dilation: [3])
+            let pair = try backend.tensor(shape: [1, 1, 2], values: [4, 5])
+            let (values, indices) = try backend.maxPoolWithIndices(pair, descriptor: empty)
+            #expect(try values.values() == [-.infinity] && indices.int64Values() == [-1], "\(backend.name)")
+            #expect(try backend.averagePool(pair, descriptor: empty).values()[0].isNaN, "\(backend.name)")
+        }
+    }
+
     @Test("NaN wins a max window; ties keep the first index")
     func nanAndTies() throws {
         for backend in try allBackends() {
