@@ -50,6 +50,52 @@ __kernel void strided_copy(
     }
 }
 
+// The strided copy of a transpose: the inner output axis a (y stride 1, x stride aStride) and the
+// next one b (x stride 1, y stride bStride) swap, so the generic kernel reads x with a stride at
+// every step. Here work-item t copies one 16 × 16 tile of (b, a) for one index of the outer axes
+// (sizes/xs/ys[0 .. rank - 2), as in strided_copy): 16 contiguous reads along b, then 16
+// contiguous writes along a. Tiles cut by the end of an axis copy element by element.
+#define TILE 16
+#define CONCAT2(a, b) a##b
+#define EXPAND2(a, b) CONCAT2(a, b)
+#define element16 EXPAND2(element, 16)
+
+__kernel void transpose_tiles(
+    __global element* restrict y, __global const element* restrict x, const int tiles, const int outerRank,
+    const int8 sizes8, const int8 xStrides8, const int8 yStrides8, const int xOffset, const int yOffset,
+    const int sizeB, const int sizeA, const int bStride, const int aStride)
+{
+    const int t = get_global_id(0);
+    if (t >= tiles) return;
+    const int tilesA = (sizeA + TILE - 1) / TILE, tilesB = (sizeB + TILE - 1) / TILE;
+    int sizes[8], xs[8], ys[8];
+    vstore8(sizes8, 0, sizes);
+    vstore8(xStrides8, 0, xs);
+    vstore8(yStrides8, 0, ys);
+    const int a0 = (t % tilesA) * TILE, b0 = (t / tilesA % tilesB) * TILE;
+    int rest = t / (tilesA * tilesB);
+    int ox = xOffset + a0 * aStride + b0, oy = yOffset + b0 * bStride + a0;
+    for (int d = outerRank - 1; d >= 0; --d) {
+        const int i = rest % sizes[d];
+        rest /= sizes[d];
+        ox += i * xs[d];
+        oy += i * ys[d];
+    }
+    const int na = min(TILE, sizeA - a0), nb = min(TILE, sizeB - b0);
+    if (na < TILE || nb < TILE) {
+        for (int j = 0; j < nb; ++j)
+            for (int i = 0; i < na; ++i) y[oy + j * bStride + i] = x[ox + i * aStride + j];
+        return;
+    }
+    element tile[TILE][TILE];  // tile[i][j]: a0 + i, b0 + j
+    for (int i = 0; i < TILE; ++i) vstore16(vload16(0, x + ox + i * aStride), 0, tile[i]);
+    for (int j = 0; j < TILE; ++j) {
+        element column[TILE];
+        for (int i = 0; i < TILE; ++i) column[i] = tile[i][j];
+        vstore16(vload16(0, column), 0, y + oy + j * bStride);
+    }
+}
+
 // Pad: output [sizes] from input [inSizes] shifted by `before` pads per axis (negative crops).
 // mode 0 constant (`value`'s low BYTES bytes), 1 reflect (the edge element not repeated), 2 edge.
 __kernel void pad_copy(

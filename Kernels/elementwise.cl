@@ -87,15 +87,21 @@ __kernel void elementwise_strided(
         oc += index * sc[d];
     }
     // The operands' runs (stride 1, or 0 where broadcast along the inner axis) into registers.
+    // The usual strides get loops of their own, which LLVM turns into vector loads and
+    // broadcasts; any other stride is gathered.
+#define LOAD_RUN(x, p, o, stride) \
+    if ((stride) == 1) { for (int i = 0; i < n; ++i) x[i] = p[(o) + i]; } \
+    else if ((stride) == 0) { for (int i = 0; i < n; ++i) x[i] = p[o]; } \
+    else { for (int i = 0; i < n; ++i) x[i] = p[(o) + i * (stride)]; }
     TA xa[ITEMS];
     TB xb[ITEMS];
     TC xc[ITEMS];
-    for (int i = 0; i < n; ++i) xa[i] = a[oa + i * sa[inner]];
+    LOAD_RUN(xa, a, oa, sa[inner])
 #if ARITY >= 2
-    for (int i = 0; i < n; ++i) xb[i] = b[ob + i * sb[inner]];
+    LOAD_RUN(xb, b, ob, sb[inner])
 #endif
 #if ARITY >= 3
-    for (int i = 0; i < n; ++i) xc[i] = c[oc + i * sc[inner]];
+    LOAD_RUN(xc, c, oc, sc[inner])
 #endif
     __global TY* restrict out = y + (size_t)row * length + start;
 #define PRIVATE_A(i) xa[i]

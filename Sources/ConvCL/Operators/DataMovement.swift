@@ -83,6 +83,21 @@ extension OpenCLBackend {
         let sizes = merged.sizes.isEmpty ? [1] : merged.sizes
         let xs = merged.sizes.isEmpty ? [0] : merged.strides[0], ys = merged.sizes.isEmpty ? [0] : merged.strides[1]
         func ints(_ values: [Int]) throws -> KernelArgument { .int32x8(try values.map { try int32($0, operation) }) }
+        let r = sizes.count
+        if r >= 2, ys[r - 1] == 1, xs[r - 1] != 1, xs[r - 2] == 1, sizes[r - 1] >= 16, sizes[r - 2] >= 16 {
+            // A transpose of the two inner axes: whole tiles, read and written contiguously.
+            let outer = Array(sizes.prefix(r - 2))
+            let tiles = outer.reduce(1, *) * ((sizes[r - 1] + 15) / 16) * ((sizes[r - 2] + 15) / 16)
+            try launch(
+                copyProgram(type), kernel: "transpose_tiles",
+                arguments: [.buffer(y), .buffer(x), .int32(try int32(tiles, operation)), .int32(Int32(r - 2)),
+                            try ints(outer), try ints(Array(xs.prefix(r - 2))), try ints(Array(ys.prefix(r - 2))),
+                            .int32(try int32(map.offset, operation)), .int32(try int32(yOffset, operation)),
+                            .int32(try int32(sizes[r - 2], operation)), .int32(try int32(sizes[r - 1], operation)),
+                            .int32(try int32(ys[r - 2], operation)), .int32(try int32(xs[r - 1], operation))],
+                globalSize: [GEMMTile.roundUp(tiles, 64)], localSize: [64])
+            return
+        }
         try launch(
             copyProgram(type), kernel: "strided_copy",
             arguments: [.buffer(y), .buffer(x), .int32(try int32(count, operation)), .int32(Int32(sizes.count)),

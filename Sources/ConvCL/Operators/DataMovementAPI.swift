@@ -54,7 +54,10 @@ enum DataMovement {
     static let registryEntries: [OperatorRegistry.Entry] = [
         entry("Transpose") { random in
             let shape = randomShape(&random)
-            return [(Transpose(permutation: shape.indices.shuffled(using: &random)), [shape]), (Transpose(permutation: nil), [shape])]
+            // And the inner axes of a larger one swapped: whole 16 × 16 tiles and cut ones.
+            let large = [2, Int.random(in: 16...40, using: &random), Int.random(in: 16...40, using: &random)]
+            return [(Transpose(permutation: shape.indices.shuffled(using: &random)), [shape]), (Transpose(permutation: nil), [shape]),
+                    (Transpose(permutation: [0, 2, 1]), [large])]
         },
         entry("Slice") { random in
             let shape = randomShape(&random, minRank: 1)
