@@ -9,6 +9,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // ONNX models are protobuf; the message code is generated once (ci/generate-onnx-proto.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The OpenCL C API, from the ICD loader (Debian: ocl-icd-opencl-dev).
@@ -26,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "ConvCL",
-            dependencies: ["COpenCL"],
+            dependencies: ["COpenCL", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             plugins: ["EmbedKernels"]
         ),
         .executableTarget(

@@ -1,0 +1,300 @@
+import Foundation
+import SwiftProtobuf
+
+/// One dimension of a model input's or output's declared shape.
+public enum ModelDimension: Sendable, Hashable, CustomStringConvertible {
+    /// A fixed size.
+    case fixed(Int)
+    /// A named size the caller chooses (a batch dimension, say).
+    case symbolic(String)
+    /// A size the model leaves unnamed.
+    case unknown
+
+    public var description: String {
+        switch self {
+        case .fixed(let size): "\(size)"
+        case .symbolic(let name): name
+        case .unknown: "?"
+        }
+    }
+}
+
+/// A model input or output: its name, element type and declared shape.
+public struct ModelValue: Sendable, CustomStringConvertible {
+    public let name: String
+    /// ONNX's element type name (FLOAT, INT64, …).
+    public let elementType: String
+    /// ConvCL's data type for it (nil when ConvCL has none).
+    public let dataType: DataType?
+    /// The declared shape, or nil when the model declares none.
+    public let shape: [ModelDimension]?
+
+    public var description: String {
+        "\(name): \(elementType) [\(shape.map { $0.map(\.description).joined(separator: ", ") } ?? "unknown rank")]"
+    }
+}
+
+/// A node ConvCL cannot run, with the reason.
+public struct UnsupportedNode: Sendable, CustomStringConvertible {
+    public let name: String
+    public let opType: String
+    public let domain: String
+    public let opset: Int
+    public let reason: String
+
+    public var description: String {
+        "\(name) (\(domain.isEmpty ? "" : domain + ".")\(opType), opset \(opset)): \(reason)"
+    }
+}
+
+/// An ONNX model ready to run on a backend: parsed and validated as a whole when loaded (every
+/// node's operator, opset and attributes; an unsupported model is one error listing every
+/// offending node), its initializers on the device once, and a plan per input shape that folds
+/// the shape arithmetic (Shape → Gather → Concat → Reshape and the like) on the host.
+///
+/// ```swift
+/// let model = try Model(contentsOf: url, backend: backend)
+/// let outputs = try model.run(["input": tensor])
+/// ```
+///
+/// A `Model` is not thread-safe: run it from one thread at a time.
+public final class Model {
+    /// The graph's inputs that the caller feeds (initializers excluded).
+    public let inputs: [ModelValue]
+    public let outputs: [ModelValue]
+    /// The default domain's opset the model imports.
+    public let opset: Int
+    /// How many nodes of each op type the graph has.
+    public let operatorCounts: [String: Int]
+    /// The backend the model runs on.
+    public let backend: any Backend
+
+    let nodes: [ONNXNode]
+    /// The initializers on the host (for the nodes folded there) and on the backend (uploaded
+    /// once, at load).
+    let initializers: [String: Tensor]
+    let deviceInitializers: [String: Tensor]
+    /// For each value, the index of the last node that reads it (graph outputs are kept).
+    let lastUse: [String: Int]
+    private let reference = ReferenceBackend()
+    /// Per input shapes: the values computed from constants and shapes alone, on the host and, once
+    /// a device node has read them, on the backend; later runs skip their nodes.
+    private var plans: [[[Int]]: Plan] = [:]
+
+    final class Plan {
+        var host: [String: Tensor] = [:]
+        var device: [String: Tensor] = [:]
+    }
+
+    /// Loads the model at `url` (external data files beside it) for `backend`.
+    /// - Throws: `ConvCLError.invalidArgument` when the file cannot be read or parsed, or when any
+    ///   node is unsupported (all of them listed).
+    public convenience init(contentsOf url: URL, backend: any Backend) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "url", reason: "cannot read \(url.path): \(error.localizedDescription)")
+        }
+        try self.init(serializedData: data, directory: url.deletingLastPathComponent(), backend: backend)
+    }
+
+    /// Loads a model from its serialized bytes; `directory` holds its external data files, if any.
+    public init(serializedData data: Data, directory: URL? = nil, backend: any Backend) throws {
+        let proto: Onnx_ModelProto
+        do { proto = try Onnx_ModelProto(serializedBytes: data) } catch {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "data", reason: "not an ONNX model: \(error)")
+        }
+        let opset = Int(proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+        let graph = proto.graph
+        self.opset = opset
+        self.backend = backend
+
+        var issues: [UnsupportedNode] = []
+        func unsupported(_ node: Onnx_NodeProto, _ reason: String) {
+            let label = node.name.isEmpty ? "(\(node.output.first ?? "?"))" : node.name
+            issues.append(UnsupportedNode(name: label, opType: node.opType, domain: node.domain, opset: opset, reason: reason))
+        }
+        if !(11...21).contains(opset) {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "opset", reason: "default-domain opset \(opset) is not supported (11 to 21 are)")
+        }
+        var initializers: [String: Tensor] = [:]
+        for tensor in graph.initializer {
+            let (shape, values) = try tensor.decoded(directory: directory)
+            initializers[tensor.name] = Tensor(shape: shape, host: values)
+        }
+        self.initializers = initializers
+        deviceInitializers = backend is ReferenceBackend ? initializers : try initializers.mapValues { try backend.tensor(shape: $0.shape, data: $0.data()) }
+
+        func value(_ info: Onnx_ValueInfoProto) -> ModelValue {
+            let tensor = info.type.tensorType
+            let shape: [ModelDimension]? = tensor.hasShape ? tensor.shape.dim.map { dimension in
+                switch dimension.value {
+                case .dimValue(let size)?: .fixed(Int(size))
+                case .dimParam(let name)?: name.isEmpty ? .unknown : .symbolic(name)
+                case nil: .unknown
+                }
+            } : nil
+            return ModelValue(
+                name: info.name, elementType: ONNXElementType.name(tensor.elemType), dataType: ONNXElementType.dataType(tensor.elemType),
+                shape: shape)
+        }
+        inputs = graph.input.filter { initializers[$0.name] == nil }.map(value)
+        outputs = graph.output.map(value)
+        for input in inputs where input.dataType == nil {
+            throw ConvCLError.invalidArgument(
+                operation: "Model", argument: "input \(input.name)", reason: "element type \(input.elementType) is not supported")
+        }
+
+        // Every node: a known operator of the default domain, its opset and attributes supported,
+        // its inputs defined before it (ONNX requires topological order).
+        var defined = Set(initializers.keys).union(inputs.map(\.name))
+        var nodes: [ONNXNode] = []
+        var lastUse: [String: Int] = [:]
+        for (index, proto) in graph.node.enumerated() {
+            let node = ONNXNode(proto: proto, opset: opset)
+            nodes.append(node)
+            for name in proto.input where !name.isEmpty {
+                if !defined.contains(name) { unsupported(proto, "input \"\(name)\" is not defined before the node") }
+                lastUse[name] = index
+            }
+            defined.formUnion(proto.output)
+            guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
+                unsupported(proto, "domain \(proto.domain) is not supported")
+                continue
+            }
+            guard let operation = ONNXOperators.table[proto.opType] else {
+                unsupported(proto, "operator not supported")
+                continue
+            }
+            if opset < operation.since { unsupported(proto, "ConvCL follows its definition from opset \(operation.since)") }
+            do { try operation.check(node) } catch let error as ConvCLError {
+                if case .invalidArgument(_, let argument, let reason) = error { unsupported(proto, "\(argument): \(reason)") } else { throw error }
+            }
+        }
+        for output in outputs where !defined.contains(output.name) {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "output \(output.name)", reason: "no node or initializer computes it")
+        }
+        guard issues.isEmpty else {
+            throw ConvCLError.invalidArgument(
+                operation: "Model", argument: "nodes",
+                reason: "\(issues.count) node(s) cannot run:\n" + issues.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        for output in outputs { lastUse[output.name] = Int.max }
+        self.nodes = nodes
+        self.lastUse = lastUse
+        operatorCounts = Dictionary(graph.node.map { ($0.opType, 1) }, uniquingKeysWith: +)
+    }
+
+    /// Runs the model: `feeds` binds every input by name (tensors of this model's backend, or of
+    /// the reference backend); returns every output by name.
+    /// - Throws: `ConvCLError.invalidArgument` for a missing or unknown input, a wrong data type
+    ///   or a shape that contradicts a fixed dimension; an operator's error names its node.
+    public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try run(feeds, observe: nil)
+    }
+
+    /// Runs the model as `run(_:)` does, calling `observe` after each node with the node's name,
+    /// op type and outputs (for node-by-node checks such as `clconv model check`).
+    public func run(
+        _ feeds: [String: Tensor], observe: ((_ node: String, _ opType: String, _ outputs: [(name: String, tensor: Tensor)]) throws -> Void)?
+    ) throws -> [String: Tensor] {
+        for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
+            throw ConvCLError.invalidArgument(
+                operation: "Model.run", argument: name, reason: "is not an input of the model (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+        }
+        var values: [String: Tensor] = initializers
+        for input in inputs {
+            guard let tensor = feeds[input.name] else {
+                throw ConvCLError.invalidArgument(operation: "Model.run", argument: input.name, reason: "the input is not given")
+            }
+            try check(tensor, against: input)
+            values[input.name] = tensor
+        }
+        let signature = inputs.map { feeds[$0.name]!.shape }
+        let known = plans[signature]
+        let plan = known ?? Plan()
+        // Values that depend only on constants and the input shapes: computed on the host.
+        var constant = Set(initializers.keys)
+        for (index, node) in nodes.enumerated() {
+            let outputNames = node.proto.output.filter { !$0.isEmpty }
+            if known != nil, outputNames.allSatisfy({ plan.host[$0] != nil }) {
+                constant.formUnion(outputNames)
+            } else {
+                let inputNames = node.proto.input
+                let isConstant = ["Shape", "Size", "Constant"].contains(node.opType)
+                    || !inputNames.isEmpty && inputNames.allSatisfy { $0.isEmpty || constant.contains($0) }
+                let target: any Backend = isConstant ? reference : backend
+                let inputs = try inputNames.map { name -> Tensor? in
+                    guard !name.isEmpty else { return nil }
+                    if constant.contains(name) {
+                        // Shape and Size read only the shape: a device tensor is fine where it is.
+                        return isConstant ? try host(name, values, plan) : try device(name, plan)
+                    }
+                    guard let tensor = values[name] else { return nil }
+                    return isConstant ? tensor : try onDevice(tensor)
+                }
+                let results: [Tensor]
+                do {
+                    results = try ONNXOperators.table[node.opType]!.run(ONNXNodeRun(node: node, backend: target, inputs: inputs))
+                } catch let error as ConvCLError {
+                    throw ConvCLError.invalidArgument(operation: "\(node.opType) node \(node.label)", argument: "run", reason: "\(error)")
+                }
+                for (name, tensor) in zip(node.proto.output, results) where !name.isEmpty {
+                    if isConstant {
+                        constant.insert(name)
+                        plan.host[name] = tensor
+                    } else {
+                        values[name] = tensor
+                    }
+                }
+            }
+            if let observe {
+                try observe(node.label, node.opType, outputNames.map { ($0, try values[$0] ?? host($0, values, plan)) })
+            }
+            for name in node.proto.input where lastUse[name] == index { values[name] = nil }
+        }
+        plans[signature] = plan
+        var results: [String: Tensor] = [:]
+        for output in outputs {
+            results[output.name] = try constant.contains(output.name) ? device(output.name, plan) : values[output.name]!
+        }
+        return results
+    }
+
+    /// A constant value (an initializer or a folded one) on the host; a fed input as it was given.
+    private func host(_ name: String, _ values: [String: Tensor], _ plan: Plan) throws -> Tensor {
+        if let tensor = initializers[name] ?? plan.host[name] { return tensor }
+        return values[name]!
+    }
+
+    /// A constant value on the backend: uploaded once per plan.
+    private func device(_ name: String, _ plan: Plan) throws -> Tensor {
+        if let tensor = deviceInitializers[name] ?? plan.device[name] { return tensor }
+        let uploaded = try onDevice(plan.host[name]!)
+        plan.device[name] = uploaded
+        return uploaded
+    }
+
+    /// `tensor` on the backend (a host tensor is uploaded).
+    private func onDevice(_ tensor: Tensor) throws -> Tensor {
+        guard case .host = tensor.storage, !(backend is ReferenceBackend) else { return tensor }
+        return try backend.tensor(shape: tensor.shape, data: tensor.data())
+    }
+
+    private func check(_ tensor: Tensor, against input: ModelValue) throws {
+        if let type = input.dataType, tensor.dataType != type {
+            throw ConvCLError.invalidArgument(
+                operation: "Model.run", argument: input.name, reason: "expected \(input.elementType), got a \(tensor.dataType) tensor")
+        }
+        guard let shape = input.shape else { return }
+        guard tensor.shape.count == shape.count else {
+            throw ConvCLError.invalidArgument(
+                operation: "Model.run", argument: input.name, reason: "expected shape [\(shape.map(\.description).joined(separator: ", "))], got \(tensor.shape)")
+        }
+        for (size, dimension) in zip(tensor.shape, shape) {
+            if case .fixed(let fixed) = dimension, fixed != size {
+                throw ConvCLError.invalidArgument(
+                    operation: "Model.run", argument: input.name, reason: "expected shape [\(shape.map(\.description).joined(separator: ", "))], got \(tensor.shape)")
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import ConvCL
+import Foundation
+
+/// `clconv model`: ONNX models.
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Loads, runs and checks ONNX models.",
+        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelCheckCommand.self]
+    )
+}
+
+/// The options every model subcommand shares.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "The ONNX model file.")
+    var model: String
+
+    @OptionGroup var device: DeviceOption
+
+    func load(on backend: (any Backend)? = nil) throws -> Model {
+        try Model(contentsOf: URL(fileURLWithPath: model), backend: backend ?? device.backend())
+    }
+}
+
+/// `--input NAME=PATH.npy`, or a lone `--input PATH.npy` for a model of one input.
+struct ModelInputs: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp("An input: NAME=PATH.npy, or PATH.npy for the model's only input.", valueName: "input"))
+    var inputs: [String] = []
+
+    func feeds(for model: Model, backend: any Backend) throws -> [String: Tensor] {
+        var feeds: [String: Tensor] = [:]
+        for text in inputs {
+            let (name, path): (String, String)
+            if let equals = text.firstIndex(of: "=") {
+                (name, path) = (String(text[..<equals]), String(text[text.index(after: equals)...]))
+            } else {
+                guard model.inputs.count == 1 else {
+                    throw ValidationError("--input \(text): the model has \(model.inputs.count) inputs; name it as NAME=PATH.npy")
+                }
+                (name, path) = (model.inputs[0].name, text)
+            }
+            let array = try NPY.read(path: path)
+            feeds[name] = switch array.elementType {
+            case .float32: try backend.tensor(shape: array.shape, values: array.float32Values(path: path))
+            case .int64: try backend.tensor(shape: array.shape, int64Values: array.int64Values(path: path))
+            }
+        }
+        return feeds
+    }
+}
+
+struct ModelInfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Prints a model's inputs, outputs and operator counts, or every node ConvCL cannot run.")
+
+    @OptionGroup var options: ModelOptions
+
+    func run() throws {
+        let model = try options.load(on: ReferenceBackend())
+        print("opset \(model.opset)")
+        print("inputs:")
+        for input in model.inputs { print("  \(input)") }
+        print("outputs:")
+        for output in model.outputs { print("  \(output)") }
+        print("operators (\(model.operatorCounts.values.reduce(0, +)) nodes):")
+        for (op, count) in model.operatorCounts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { print("  \(op) \(count)") }
+    }
+}
+
+struct ModelRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Runs a model on .npy inputs and writes each output as DIR/<name>.npy.",
+        discussion: "An output's file name is its name with every character outside [A-Za-z0-9._-] replaced by _.")
+
+    @OptionGroup var options: ModelOptions
+    @OptionGroup var inputs: ModelInputs
+    @Option(help: "The folder the outputs go to (created if needed).")
+    var outputDir: String
+
+    func run() throws {
+        let backend = try options.device.backend()
+        let model = try options.load(on: backend)
+        let outputs = try model.run(try inputs.feeds(for: model, backend: backend))
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        for output in model.outputs {
+            let tensor = outputs[output.name]!
+            let path = URL(fileURLWithPath: outputDir).appendingPathComponent(fileName(output.name) + ".npy").path
+            switch tensor.dataType {
+            case .float32: try NPY.write(NPYArray(shape: tensor.shape, float32: tensor.values()), path: path)
+            case .int64: try NPY.write(NPYArray(shape: tensor.shape, int64: tensor.int64Values()), path: path)
+            case .bool: try NPY.write(NPYArray(shape: tensor.shape, int64: tensor.boolValues().map { $0 ? 1 : 0 }), path: path)
+            }
+            print("\(output.name) \(tensor.shape) -> \(path)")
+        }
+    }
+}
+
+/// An output name as a file name: every character outside [A-Za-z0-9._-] becomes _.
+func fileName(_ name: String) -> String {
+    String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+}
+
+struct ModelCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Runs a model on the device and on the CPU reference node by node, and names the first node whose output diverges.",
+        discussion: "A node diverges when an output's relative L2 error exceeds --tolerance (integer and bool outputs: any difference). Exits with status 2 then.")
+
+    @OptionGroup var options: ModelOptions
+    @OptionGroup var inputs: ModelInputs
+    @Option(help: "The largest relative L2 error a float output may have.")
+    var tolerance: Double = 1e-4
+
+    func run() throws {
+        let device = try options.device.backend()
+        let reference = ReferenceBackend()
+        let onDevice = try options.load(on: device), onReference = try options.load(on: reference)
+        var expected: [String: [Float]] = [:]
+        _ = try onReference.run(try inputs.feeds(for: onReference, backend: reference)) { _, _, outputs in
+            for (name, tensor) in outputs { expected[name] = try values(tensor) }
+        }
+        var worst = (node: "", error: 0.0)
+        _ = try onDevice.run(try inputs.feeds(for: onDevice, backend: device)) { node, opType, outputs in
+            for (name, tensor) in outputs {
+                let discrepancy = Discrepancy(actual: try values(tensor), expected: expected[name] ?? [])
+                let error = tensor.dataType == .float32 ? discrepancy.relativeL2 : discrepancy.maxAbsolute
+                if error > worst.error { worst = ("\(node) (\(opType)) output \(name)", error) }
+                if error > (tensor.dataType == .float32 ? tolerance : 0) {
+                    throw RuntimeFailure("\(node) (\(opType)) output \(name) diverges first: relative L2 \(discrepancy.relativeL2), max |error| \(discrepancy.maxAbsolute)")
+                }
+            }
+        }
+        print("every node matches the reference within \(tolerance); the largest error: \(worst.error) at \(worst.node)")
+    }
+
+    func values(_ tensor: Tensor) throws -> [Float] {
+        switch tensor.dataType {
+        case .float32: try tensor.values()
+        case .int64: try tensor.int64Values().map(Float.init)
+        case .bool: try tensor.boolValues().map { $0 ? 1 : 0 }
+        }
+    }
+}
