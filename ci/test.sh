@@ -16,6 +16,7 @@ if grep -E "^$PWD/(Sources|Tests|Plugins)/.*(warning|error):" "$log"; then
 fi
 
 bash ci/kernel-check.sh
+bash ci/model-check.sh
 
 # Last, so that the test runner's summary closes the output.
 swift test --skip-build "$@"

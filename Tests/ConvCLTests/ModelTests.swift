@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+
+@testable import ConvCL
+
+/// ONNX models built here with the generated messages: loading, validation, planning per input
+/// shape (shape arithmetic folded on the host) and running on both backends.
+@Suite("ONNX models")
+struct ModelTests {
+    static func node(_ op: String, _ inputs: [String], _ outputs: [String], name: String = "", _ attributes: [Onnx_AttributeProto] = []) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.input = inputs
+        node.output = outputs
+        node.name = name.isEmpty ? "\(op)_\(outputs[0])" : name
+        node.attribute = attributes
+        return node
+    }
+
+    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .ints
+        a.ints = values.map(Int64.init)
+        return a
+    }
+
+    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .string
+        a.s = Data(value.utf8)
+        return a
+    }
+
+    static func value(_ name: String, _ type: Int32, _ dims: [ModelDimension]) -> Onnx_ValueInfoProto {
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type.tensorType.elemType = type
+        info.type.tensorType.shape.dim = dims.map { dimension in
+            var d = Onnx_TensorShapeProto.Dimension()
+            switch dimension {
+            case .fixed(let size): d.dimValue = Int64(size)
+            case .symbolic(let name): d.dimParam = name
+            case .unknown: break
+            }
+            return d
+        }
+        return info
+    }
+
+    static func model(_ nodes: [Onnx_NodeProto], initializers: [Onnx_TensorProto], inputs: [Onnx_ValueInfoProto], outputs: [Onnx_ValueInfoProto], opset: Int64 = 17) throws -> Data {
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        var set = Onnx_OperatorSetIdProto()
+        set.version = opset
+        model.opsetImport = [set]
+        model.graph.node = nodes
+        model.graph.initializer = initializers
+        model.graph.input = inputs
+        model.graph.output = outputs
+        return try model.serializedData()
+    }
+
+    /// Conv (pads 1) → Relu → MaxPool 2×2 → Reshape to [N, −1], the shape made by
+    /// Shape → Gather → Unsqueeze → Concat from the input's batch, as exporters write it.
+    func convNet(_ random: inout TestRandom) throws -> (Data, weight: [Float], bias: [Float]) {
+        let weight = random.floats(3 * 2 * 3 * 3), bias = random.floats(3)
+        let nodes = [
+            Self.node("Conv", ["x", "W", "B"], ["conv"], [Self.ints("pads", [1, 1, 1, 1]), Self.ints("kernel_shape", [3, 3])]),
+            Self.node("Relu", ["conv"], ["relu"]),
+            Self.node("MaxPool", ["relu"], ["pool"], [Self.ints("kernel_shape", [2, 2]), Self.ints("strides", [2, 2])]),
+            Self.node("Shape", ["x"], ["shape"]),
+            Self.node("Gather", ["shape", "zero"], ["batch"]),
+            Self.node("Unsqueeze", ["batch", "axes"], ["batch1"]),
+            Self.node("Concat", ["batch1", "minusOne"], ["target"], [{ var a = Onnx_AttributeProto(); a.name = "axis"; a.type = .int; a.i = 0; return a }()]),
+            Self.node("Reshape", ["pool", "target"], ["y"]),
+        ]
+        let initializers = [
+            Onnx_TensorProto(name: "W", shape: [3, 2, 3, 3], data: .float32(weight)), Onnx_TensorProto(name: "B", shape: [3], data: .float32(bias)),
+            Onnx_TensorProto(name: "zero", shape: [], data: .int64([0])), Onnx_TensorProto(name: "axes", shape: [1], data: .int64([0])),
+            Onnx_TensorProto(name: "minusOne", shape: [1], data: .int64([-1])),
+        ]
+        let data = try Self.model(
+            nodes, initializers: initializers, inputs: [Self.value("x", 1, [.symbolic("N"), .fixed(2), .fixed(6), .fixed(7)])],
+            outputs: [Self.value("y", 1, [.symbolic("N"), .unknown])])
+        return (data, weight, bias)
+    }
+
+    @Test("a conv net with exported shape arithmetic runs on both backends, for two batch sizes, as the operators composed")
+    func convNetRuns() throws {
+        var random = TestRandom()
+        let (data, weight, bias) = try convNet(&random)
+        let reference = ReferenceBackend()
+        for backend in try allBackends() {
+            let model = try Model(serializedData: data, backend: backend)
+            #expect(model.inputs.map(\.description) == ["x: FLOAT [N, 2, 6, 7]"])
+            #expect(model.operatorCounts["Conv"] == 1 && model.operatorCounts.values.reduce(0, +) == 8)
+            for batch in [1, 3, 1] {
+                let x = random.floats(batch * 2 * 6 * 7)
+                let y = try model.run(["x": try backend.tensor(shape: [batch, 2, 6, 7], values: x)])["y"]!
+                let conv = try reference.conv2d(
+                    try reference.tensor(shape: [batch, 2, 6, 7], values: x), weight: try reference.tensor(shape: [3, 2, 3, 3], values: weight),
+                    bias: try reference.tensor(shape: [3], values: bias), descriptor: .init(padding: .explicit([1, 1, 1, 1]), activation: .relu))
+                let expected = try reference.maxPool(conv, descriptor: .init(kernel: [2, 2])).values()
+                #expect(y.shape == [batch, 27], "\(backend.name) seed \(random.seed)")
+                let discrepancy = Discrepancy(actual: try y.values(), expected: expected)
+                #expect(discrepancy.relativeL2 <= 1e-6, "\(backend.name) batch \(batch): \(discrepancy) seed \(random.seed)")
+            }
+        }
+    }
+
+    @Test("an unsupported model is one error naming every offending node")
+    func unsupportedNodes() throws {
+        let nodes = [
+            Self.node("FooBar", ["x"], ["a"], name: "mystery"),
+            Self.node("Resize", ["a", "", "scales"], ["b"], name: "upsample", [Self.string("mode", "cubic")]),
+            Self.node("Relu", ["b"], ["y"]),
+        ]
+        let data = try Self.model(
+            nodes, initializers: [Onnx_TensorProto(name: "scales", shape: [4], data: .float32([1, 1, 2, 2]))],
+            inputs: [Self.value("x", 1, [.fixed(1), .fixed(1), .fixed(2), .fixed(2)])], outputs: [Self.value("y", 1, [])])
+        #expect {
+            _ = try Model(serializedData: data, backend: ReferenceBackend())
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("2 node(s) cannot run") && text.contains("mystery (FooBar, opset 17): operator not supported")
+                && text.contains("upsample (Resize, opset 17): mode: \"cubic\" is not supported")
+        }
+    }
+
+    @Test("bad bytes, missing inputs and contradicting shapes get clear errors")
+    func badInput() throws {
+        #expect {
+            _ = try Model(serializedData: Data([0xFF, 0x01, 0x02]), backend: ReferenceBackend())
+        } throws: { "\($0)".contains("not an ONNX model") }
+        var random = TestRandom()
+        let model = try Model(serializedData: try convNet(&random).0, backend: ReferenceBackend())
+        let backend = ReferenceBackend()
+        #expect { _ = try model.run([:]) } throws: { "\($0)".contains("x") && "\($0)".contains("the input is not given") }
+        #expect {
+            _ = try model.run(["x": try backend.tensor(shape: [1, 3, 6, 7], values: random.floats(126))])
+        } throws: { "\($0)".contains("expected shape [N, 2, 6, 7], got [1, 3, 6, 7]") }
+        #expect {
+            _ = try model.run(["x": try backend.tensor(shape: [1, 2, 6, 7], values: random.floats(84)), "z": try backend.tensor(shape: [1], values: [1])])
+        } throws: { "\($0)".contains("is not an input of the model") }
+    }
+
+    @Test("tensors from raw_data, typed fields and int32 round-trip as ONNX stores them")
+    func tensorDecoding() throws {
+        var typed = Onnx_TensorProto()
+        typed.name = "t"
+        typed.dims = [2, 2]
+        typed.dataType = ONNXElementType.int32
+        typed.int32Data = [1, -2, 3, Int32.min]
+        #expect(try typed.decoded(directory: nil).data == .int64([1, -2, 3, Int64(Int32.min)]))
+        let raw = Onnx_TensorProto(name: "r", shape: [3], data: .float32([1.5, -0, .infinity]))
+        #expect(try raw.decoded(directory: nil).data == .float32([1.5, -0, .infinity]))
+        var short = raw
+        short.dims = [4]
+        #expect { _ = try short.decoded(directory: nil) } throws: { "\($0)".contains("raw data holds 12 bytes") }
+        var external = raw
+        external.dataLocation = .external
+        var entry = Onnx_StringStringEntryProto()
+        entry.key = "location"
+        entry.value = "../secret.bin"
+        external.externalData = [entry]
+        #expect { _ = try external.decoded(directory: URL(fileURLWithPath: "/tmp")) } throws: { "\($0)".contains("inside the model's folder") }
+    }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Real models end to end against onnxruntime: Spotify's Basic Pitch (nmp.onnx from the basic-pitch
+# 0.4.0 wheel on PyPI, fetched here, never committed) on PoCL and on the CPU reference, for a batch
+# of 1 and of 4 (ci/models/basic_pitch_check.py says the rule). onnx and onnxruntime go into a
+# virtual environment (.venv-models, from PyPI); the model into .cache/models.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh
+swift build --product clconv
+if [ ! -x .venv-models/bin/python ]; then
+    python3 -m venv .venv-models
+fi
+.venv-models/bin/pip install -q "onnx==1.18.0" "onnxruntime==1.32.*" numpy
+models=.cache/models
+model=$models/basic_pitch/saved_models/icassp_2022/nmp.onnx
+if [ ! -f "$model" ]; then
+    mkdir -p "$models"
+    .venv-models/bin/pip download -q --no-deps "basic-pitch==0.4.0" -d "$models"
+    .venv-models/bin/python -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('basic_pitch/saved_models/icassp_2022/nmp.onnx', sys.argv[2])" \
+        "$(ls "$models"/basic_pitch-0.4.0-*.whl)" "$models"
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+.venv-models/bin/python ci/models/basic_pitch_check.py "$model" .build/debug/clconv "$work" "$@"
