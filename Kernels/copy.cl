@@ -97,7 +97,8 @@ __kernel void transpose_tiles(
 }
 
 // Pad: output [sizes] from input [inSizes] shifted by `before` pads per axis (negative crops).
-// mode 0 constant (`value`'s low BYTES bytes), 1 reflect (the edge element not repeated), 2 edge.
+// mode 0 constant (`value`'s low BYTES bytes), 1 reflect (the edge element not repeated), 2 edge,
+// 3 wrap (the input repeated).
 __kernel void pad_copy(
     __global element* restrict y, __global const element* restrict x, const int count, const int rank,
     const int8 sizes8, const int8 inSizes8, const int8 before8, const int mode, const ulong value)
@@ -117,6 +118,7 @@ __kernel void pad_copy(
         if (i < 0 || i >= n) {
             if (mode == 1) i = i < 0 ? -i : 2 * (n - 1) - i;
             else if (mode == 2) i = i < 0 ? 0 : n - 1;
+            else if (mode == 3) i = (i % n + n) % n;
             else inside = false;
         }
         offset += i * stride;

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Real models end to end against onnxruntime: Spotify's Basic Pitch (nmp.onnx from the basic-pitch
-# 0.4.0 wheel on PyPI, fetched here, never committed) on PoCL and on the CPU reference, for a batch
-# of 1 and of 4 (ci/models/basic_pitch_check.py says the rule). onnx and onnxruntime go into a
-# virtual environment (.venv-models, from PyPI); the model into .cache/models.
+# ONNX's backend node tests for every operator ConvCL claims (from the onnx 1.18.0 wheel, the last
+# that ships them), on PoCL and on the CPU reference, with ci/models/onnx-node-excludes.txt naming
+# each excluded case and why; then a real model end to end against onnxruntime: Spotify's Basic
+# Pitch (nmp.onnx from the basic-pitch 0.4.0 wheel on PyPI, fetched here, never committed) on PoCL
+# and on the CPU reference, for a batch of 1 and of 4 (ci/models/basic_pitch_check.py says the
+# rule). onnx and onnxruntime go into a virtual environment (.venv-models, from PyPI); the model into
+# .cache/models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -19,6 +22,11 @@ if [ ! -f "$model" ]; then
     .venv-models/bin/python -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('basic_pitch/saved_models/icassp_2022/nmp.onnx', sys.argv[2])" \
         "$(ls "$models"/basic_pitch-0.4.0-*.whl)" "$models"
 fi
+nodes=$(.venv-models/bin/python -c "import os, onnx; print(os.path.join(os.path.dirname(onnx.__file__), 'backend/test/data/node'))")
+for device in 0 cpu; do
+    echo "ONNX node tests on device $device:"
+    .build/debug/clconv model test "$nodes" --device "$device" --exclude ci/models/onnx-node-excludes.txt
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 .venv-models/bin/python ci/models/basic_pitch_check.py "$model" .build/debug/clconv "$work" "$@"

@@ -7,7 +7,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Loads, runs and checks ONNX models.",
-        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelCheckCommand.self]
+        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelCheckCommand.self, ModelTestCommand.self]
     )
 }
 

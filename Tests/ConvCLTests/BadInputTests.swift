@@ -97,8 +97,10 @@ struct BadInputTests {
                      _ = try backend.convTranspose(
                          try tensor(backend, [1, 1, 1]), weight: try tensor(backend, [1, 1, 3]), descriptor: .init(padding: .explicit([2, 1])))
                  }),
-            Case(description: "Resize with both scales and sizes", operation: "Resize", argument: "scales", mentions: ["exactly one of scales and sizes"],
-                 run: { backend in _ = try backend.resize(try tensor(backend, [1, 2]), descriptor: .init(scales: [1, 2], sizes: [1, 4])) }),
+            Case(description: "Resize with neither scales nor sizes", operation: "Resize", argument: "scales", mentions: ["give scales, sizes, or both"],
+                 run: { backend in _ = try backend.resize(try tensor(backend, [1, 2]), descriptor: .init()) }),
+            Case(description: "Resize sizes with scales of the wrong count", operation: "Resize", argument: "scales", mentions: ["expected 2", "[0.5]"],
+                 run: { backend in _ = try backend.resize(try tensor(backend, [1, 2]), descriptor: .init(scales: [0.5], sizes: [1, 1])) }),
             Case(description: "Resize scales of the wrong count", operation: "Resize", argument: "scales", mentions: ["expected 2", "[2.0]"],
                  run: { backend in _ = try backend.resize(try tensor(backend, [1, 2]), descriptor: .init(scales: [2])) }),
             Case(description: "shapes that do not broadcast", operation: "Add", argument: "shapes", mentions: ["[2, 3]", "[4]", "sizes 3 and 4"],

@@ -68,6 +68,13 @@ struct ConvTransposeResizeTests {
             #expect(try backend.resize(wide, descriptor: .init(scales: [1, 1, 0.6, 0.6])).values() == [1, 3], "\(backend.name)")
             let down = try backend.resize(wide, descriptor: .init(mode: .linear, scales: [1, 1, 0.6, 0.6])).values()
             #expect(zip(down, [2.6666665, 4.3333331] as [Float]).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(backend.name): \(down)")
+            // resize_downsample_scales_linear_align_corners: the resized length is 4 · 0.6 = 2.4, not
+            // the output's 2 (ONNX's reference), so the second output reads x = 3 / 1.4.
+            let cornersDown = try backend.resize(wide, descriptor: .init(mode: .linear, coordinates: .alignCorners, scales: [1, 1, 0.6, 0.6])).values()
+            #expect(zip(cornersDown, [1, 3.142857] as [Float]).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(backend.name): \(cornersDown)")
+            // Sizes with scales (keep_aspect_ratio_policy): sizes set the output, scales the coordinates.
+            let kept = try backend.resize(wide, descriptor: .init(mode: .linear, scales: [1, 1, 0.5, 0.5], sizes: [1, 1, 1, 2])).values()
+            #expect(kept == [3.5, 5.5], "\(backend.name): \(kept)")
             // resize_upsample_sizes_nearest_ceil_half_pixel on a 4×4 ramp to 8×8: rows 1 2 2 3 3 4 4 4 of index.
             let ramp = try backend.tensor(shape: [1, 1, 4, 4], values: (1...16).map(Float.init))
             let ceil = try backend.resize(ramp, descriptor: .init(mode: .nearest(.ceil), sizes: [1, 1, 8, 8])).values()

@@ -120,6 +120,11 @@ struct ModelTests {
         let data = try Self.model(
             nodes, initializers: [Onnx_TensorProto(name: "scales", shape: [4], data: .float32([1, 1, 2, 2]))],
             inputs: [Self.value("x", 1, [.fixed(1), .fixed(1), .fixed(2), .fixed(2)])], outputs: [Self.value("y", 1, [])])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("convcl-model-\(UUID().uuidString).onnx")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try data.write(to: file)
+        let listed = try Model.unsupportedNodes(contentsOf: file)
+        #expect(listed.map(\.name) == ["mystery", "upsample"] && listed[0].reason == "operator not supported")
         #expect {
             _ = try Model(serializedData: data, backend: ReferenceBackend())
         } throws: { error in
@@ -166,5 +171,14 @@ struct ModelTests {
         entry.value = "../secret.bin"
         external.externalData = [entry]
         #expect { _ = try external.decoded(directory: URL(fileURLWithPath: "/tmp")) } throws: { "\($0)".contains("inside the model's folder") }
+        // A tensor file, as ONNX's test data sets hold them.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("convcl-tensor-\(UUID().uuidString).pb")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try raw.serializedData().write(to: file)
+        let read = try Tensor.readONNX(contentsOf: file)
+        #expect(read.name == "r" && read.tensor.shape == [3])
+        #expect(try read.tensor.data() == .float32([1.5, -0, .infinity]))
+        try Data([0xFF, 0xFF]).write(to: file)
+        #expect { _ = try Tensor.readONNX(contentsOf: file) } throws: { "\($0)".contains("not a readable ONNX tensor") }
     }
 }

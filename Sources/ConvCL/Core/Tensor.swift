@@ -48,7 +48,7 @@ public enum TensorData: Sendable, Equatable {
     }
 
     /// The values as Doubles (bool as 0 or 1; int64 exactly up to 2^53), for the reference.
-    var doubles: [Double] {
+    public var doubles: [Double] {
         switch self {
         case .float32(let values): values.map(Double.init)
         case .int64(let values): values.map(Double.init)

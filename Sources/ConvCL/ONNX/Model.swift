@@ -90,31 +90,23 @@ public final class Model {
     /// - Throws: `ConvCLError.invalidArgument` when the file cannot be read or parsed, or when any
     ///   node is unsupported (all of them listed).
     public convenience init(contentsOf url: URL, backend: any Backend) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ConvCLError.invalidArgument(operation: "Model", argument: "url", reason: "cannot read \(url.path): \(error.localizedDescription)")
-        }
-        try self.init(serializedData: data, directory: url.deletingLastPathComponent(), backend: backend)
+        try self.init(proto: Model.readProto(url), directory: url.deletingLastPathComponent(), backend: backend)
     }
 
     /// Loads a model from its serialized bytes; `directory` holds its external data files, if any.
-    public init(serializedData data: Data, directory: URL? = nil, backend: any Backend) throws {
-        let proto: Onnx_ModelProto
-        do { proto = try Onnx_ModelProto(serializedBytes: data) } catch {
-            throw ConvCLError.invalidArgument(operation: "Model", argument: "data", reason: "not an ONNX model: \(error)")
-        }
-        let opset = Int(proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+    public convenience init(serializedData data: Data, directory: URL? = nil, backend: any Backend) throws {
+        try self.init(proto: Model.parse(data), directory: directory, backend: backend)
+    }
+
+    private init(proto: Onnx_ModelProto, directory: URL?, backend: any Backend) throws {
+        let opset = Model.defaultOpset(proto)
         let graph = proto.graph
         self.opset = opset
         self.backend = backend
 
-        var issues: [UnsupportedNode] = []
-        func unsupported(_ node: Onnx_NodeProto, _ reason: String) {
-            let label = node.name.isEmpty ? "(\(node.output.first ?? "?"))" : node.name
-            issues.append(UnsupportedNode(name: label, opType: node.opType, domain: node.domain, opset: opset, reason: reason))
-        }
-        if !(11...21).contains(opset) {
-            throw ConvCLError.invalidArgument(operation: "Model", argument: "opset", reason: "default-domain opset \(opset) is not supported (11 to 21 are)")
+        // Opsets 22 and 23 changed no semantics of the operators ConvCL runs, only their types.
+        guard (11...23).contains(opset) else {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "opset", reason: "default-domain opset \(opset) is not supported (11 to 23 are)")
         }
         var initializers: [String: Tensor] = [:]
         for tensor in graph.initializer {
@@ -144,17 +136,73 @@ public final class Model {
                 operation: "Model", argument: "input \(input.name)", reason: "element type \(input.elementType) is not supported")
         }
 
-        // Every node: a known operator of the default domain, its opset and attributes supported,
-        // its inputs defined before it (ONNX requires topological order).
-        var defined = Set(initializers.keys).union(inputs.map(\.name))
-        var nodes: [ONNXNode] = []
+        let (nodes, issues) = Model.validate(graph, opset: opset, inputs: Set(initializers.keys).union(inputs.map(\.name)))
+        let defined = Set(initializers.keys).union(inputs.map(\.name)).union(graph.node.flatMap(\.output))
+        for output in outputs where !defined.contains(output.name) {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "output \(output.name)", reason: "no node or initializer computes it")
+        }
+        guard issues.isEmpty else {
+            throw ConvCLError.invalidArgument(
+                operation: "Model", argument: "nodes",
+                reason: "\(issues.count) node(s) cannot run:\n" + issues.map { "  \($0)" }.joined(separator: "\n"))
+        }
         var lastUse: [String: Int] = [:]
-        for (index, proto) in graph.node.enumerated() {
+        for (index, node) in graph.node.enumerated() {
+            for name in node.input where !name.isEmpty { lastUse[name] = index }
+        }
+        for output in outputs { lastUse[output.name] = Int.max }
+        self.nodes = nodes
+        self.lastUse = lastUse
+        operatorCounts = Dictionary(graph.node.map { ($0.opType, 1) }, uniquingKeysWith: +)
+    }
+
+    /// Every ONNX operator (default domain) ConvCL runs, sorted.
+    public static var supportedOperators: [String] { ONNXOperators.table.keys.sorted() }
+
+    /// The nodes of the model at `url` that ConvCL cannot run, with the reasons, without loading
+    /// it onto a backend (empty when every node can run).
+    /// - Throws: `ConvCLError.invalidArgument` when the file cannot be read or parsed.
+    public static func unsupportedNodes(contentsOf url: URL) throws -> [UnsupportedNode] {
+        let proto = try readProto(url)
+        let graph = proto.graph
+        let initializers = Set(graph.initializer.map(\.name))
+        return validate(graph, opset: defaultOpset(proto), inputs: initializers.union(graph.input.map(\.name))).issues
+    }
+
+    private static func readProto(_ url: URL) throws -> Onnx_ModelProto {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "url", reason: "cannot read \(url.path): \(error.localizedDescription)")
+        }
+        return try parse(data)
+    }
+
+    private static func parse(_ data: Data) throws -> Onnx_ModelProto {
+        do { return try Onnx_ModelProto(serializedBytes: data) } catch {
+            throw ConvCLError.invalidArgument(operation: "Model", argument: "data", reason: "not an ONNX model: \(error)")
+        }
+    }
+
+    private static func defaultOpset(_ proto: Onnx_ModelProto) -> Int {
+        Int(proto.opsetImport.first { $0.domain.isEmpty || $0.domain == "ai.onnx" }?.version ?? 0)
+    }
+
+    /// Checks every node: a known operator of the default domain, its opset and attributes
+    /// supported, its inputs defined before it (ONNX requires topological order; `inputs` are the
+    /// names defined before the first node).
+    static func validate(_ graph: Onnx_GraphProto, opset: Int, inputs: Set<String>) -> (nodes: [ONNXNode], issues: [UnsupportedNode]) {
+        var issues: [UnsupportedNode] = []
+        func unsupported(_ node: Onnx_NodeProto, _ reason: String) {
+            let label = node.name.isEmpty ? "(\(node.output.first ?? "?"))" : node.name
+            issues.append(UnsupportedNode(name: label, opType: node.opType, domain: node.domain, opset: opset, reason: reason))
+        }
+        var defined = inputs
+        var nodes: [ONNXNode] = []
+        for proto in graph.node {
             let node = ONNXNode(proto: proto, opset: opset)
             nodes.append(node)
-            for name in proto.input where !name.isEmpty {
-                if !defined.contains(name) { unsupported(proto, "input \"\(name)\" is not defined before the node") }
-                lastUse[name] = index
+            for name in proto.input where !name.isEmpty && !defined.contains(name) {
+                unsupported(proto, "input \"\(name)\" is not defined before the node")
             }
             defined.formUnion(proto.output)
             guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
@@ -167,21 +215,14 @@ public final class Model {
             }
             if opset < operation.since { unsupported(proto, "ConvCL follows its definition from opset \(operation.since)") }
             do { try operation.check(node) } catch let error as ConvCLError {
-                if case .invalidArgument(_, let argument, let reason) = error { unsupported(proto, "\(argument): \(reason)") } else { throw error }
+                if case .invalidArgument(_, let argument, let reason) = error { unsupported(proto, "\(argument): \(reason)") } else {
+                    unsupported(proto, "\(error)")
+                }
+            } catch {
+                unsupported(proto, "\(error)")
             }
         }
-        for output in outputs where !defined.contains(output.name) {
-            throw ConvCLError.invalidArgument(operation: "Model", argument: "output \(output.name)", reason: "no node or initializer computes it")
-        }
-        guard issues.isEmpty else {
-            throw ConvCLError.invalidArgument(
-                operation: "Model", argument: "nodes",
-                reason: "\(issues.count) node(s) cannot run:\n" + issues.map { "  \($0)" }.joined(separator: "\n"))
-        }
-        for output in outputs { lastUse[output.name] = Int.max }
-        self.nodes = nodes
-        self.lastUse = lastUse
-        operatorCounts = Dictionary(graph.node.map { ($0.opType, 1) }, uniquingKeysWith: +)
+        return (nodes, issues)
     }
 
     /// Runs the model: `feeds` binds every input by name (tensors of this model's backend, or of
@@ -236,6 +277,8 @@ public final class Model {
                 do {
                     results = try ONNXOperators.table[node.opType]!.run(ONNXNodeRun(node: node, backend: target, inputs: inputs))
                 } catch let error as ConvCLError {
+                    // Errors of the node's own checks already name it.
+                    if case .invalidArgument(let operation, _, _) = error, operation == "\(node.opType) node \(node.label)" { throw error }
                     throw ConvCLError.invalidArgument(operation: "\(node.opType) node \(node.label)", argument: "run", reason: "\(error)")
                 }
                 for (name, tensor) in zip(node.proto.output, results) where !name.isEmpty {

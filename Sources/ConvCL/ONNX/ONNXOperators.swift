@@ -76,7 +76,11 @@ enum ONNXOperators {
         for name in ["Identity", "Dropout"] {
             table[name] = ONNXOperator { run in
                 let x = try run.input(0)
-                // Dropout at inference: the input, and a mask of ones when asked for.
+                // Dropout at inference (or with ratio 0): the input, and a mask of ones when asked for.
+                if let training = run.optional(2), try training.boolValues().first == true {
+                    let ratio = run.optional(1) == nil ? 0.5 : try run.floats(1)[0]
+                    if ratio != 0 { throw run.node.fail("training_mode", "true with ratio \(ratio) is not supported: ConvCL's Dropout is inference only") }
+                }
                 return run.node.proto.output.count > 1 ? [x, try run.backend.constantOfShape(x.shape, value: .bool([true]))] : [x]
             }
         }
@@ -136,8 +140,13 @@ enum ONNXOperators {
                     if run.node.int("noop_with_empty_axes", 0) == 1 { return [try run.input(0)] }
                     axes = nil
                 }
-                let keep = run.node.int("keepdims", 1) == 1
-                return [try run.backend.reduce(run.input(0), descriptor: .init(operation, axes: axes, keepDims: keep))]
+                let keep = run.node.int("keepdims", 1) == 1, x = try run.input(0), descriptor = ReduceDescriptor(operation, axes: axes, keepDims: keep)
+                // Opset 20's bool ReduceMax and ReduceMin (any and all), exact through float32.
+                if x.dataType == .bool, operation == .max || operation == .min {
+                    let reduced = try run.backend.reduce(run.backend.elementwise(.cast(to: .float32), x), descriptor: descriptor)
+                    return [try run.backend.elementwise(.cast(to: .bool), reduced)]
+                }
+                return [try run.backend.reduce(x, descriptor: descriptor)]
             }
         }
 
@@ -159,20 +168,27 @@ enum ONNXOperators {
         table["InstanceNormalization"] = ONNXOperator { run in
             [try run.backend.instanceNormalization(run.input(0), scale: run.input(1), bias: run.input(2), epsilon: run.node.float("epsilon", 1e-5))]
         }
-        table["LayerNormalization"] = ONNXOperator(check: { node in
-            guard node.proto.output.count == 1 else { throw node.fail("outputs", "only Y is supported, got \(node.proto.output.count) outputs") }
-        }) { run in
-            let x = try run.input(0)
+        table["LayerNormalization"] = ONNXOperator { run in
+            let x = try run.input(0), axis = run.node.int("axis", -1), epsilon = run.node.float("epsilon", 1e-5)
             // An absent bias is zero.
             let bias = try run.optional(2) ?? run.backend.constantOfShape(try run.input(1).shape)
-            return [try run.backend.layerNormalization(x, scale: run.input(1), bias: bias, axis: run.node.int("axis", -1), epsilon: run.node.float("epsilon", 1e-5))]
+            let y = try run.backend.layerNormalization(x, scale: run.input(1), bias: bias, axis: axis, epsilon: epsilon)
+            guard run.node.proto.output.dropFirst().contains(where: { !$0.isEmpty }) else { return [y] }
+            // Mean and InvStdDev, when asked for: over the normalised axes, kept as size 1.
+            let axes = Array((axis < 0 ? axis + x.shape.count : axis)..<x.shape.count)
+            let b = run.backend, descriptor = ReduceDescriptor(.mean, axes: axes, keepDims: true)
+            let mean = try b.reduce(x, descriptor: descriptor)
+            let centered = try b.elementwise(.sub, x, mean)
+            let variance = try b.reduce(b.elementwise(.mul, centered, centered), descriptor: descriptor)
+            let inverse = try b.elementwise(.reciprocal, b.elementwise(.sqrt, b.elementwise(.add, variance, run.scalar(Double(epsilon), like: variance))))
+            return [y, mean, inverse]
         }
         table["Softmax"] = ONNXOperator(since: 13) { [try $0.backend.softmax($0.input(0), axis: $0.node.int("axis", -1))] }
         table["LogSoftmax"] = ONNXOperator(since: 13) { [try $0.backend.logSoftmax($0.input(0), axis: $0.node.int("axis", -1))] }
 
         // Shapes and data movement.
-        table["Reshape"] = ONNXOperator(check: { try $0.requireInt("allowzero", in: [0], default: 0) }) { run in
-            [try run.input(0).reshaped(onnx: try run.ints(1))]
+        table["Reshape"] = ONNXOperator { run in
+            [try run.input(0).reshaped(onnx: try run.ints(1), allowZero: run.node.int("allowzero", 0) != 0)]
         }
         table["Flatten"] = ONNXOperator { [try $0.input(0).flattened(axis: $0.node.int("axis", 1))] }
         table["Squeeze"] = ONNXOperator { run in
@@ -202,7 +218,7 @@ enum ONNXOperators {
         table["Gather"] = ONNXOperator { [try $0.backend.gather($0.input(0), indices: $0.input(1), axis: $0.node.int("axis", 0))] }
         table["Expand"] = ONNXOperator { [try $0.backend.expand($0.input(0), to: $0.ints(1))] }
         table["Tile"] = ONNXOperator { [try $0.backend.tile($0.input(0), repeats: $0.ints(1))] }
-        table["Pad"] = ONNXOperator(check: { try $0.require("mode", in: ["constant", "reflect", "edge"], default: "constant") }) { run in
+        table["Pad"] = ONNXOperator(check: { try $0.require("mode", in: PadMode.allCases.map(\.rawValue), default: "constant") }) { run in
             let x = try run.input(0)
             var pads = try run.ints(1)
             if let axes = try run.optionalInts(3) {
@@ -253,19 +269,41 @@ enum ONNXOperators {
             try node.require("nearest_mode", in: ResizeRounding.allCases.map(\.rawValue), default: "round_prefer_floor")
             try node.requireInt("antialias", in: [0], default: 0)
             try node.requireInt("exclude_outside", in: [0], default: 0)
-            try node.require("keep_aspect_ratio_policy", in: ["stretch"], default: "stretch")
-            guard node.attribute("axes") == nil else { throw node.fail("axes", "is not supported: give scales or sizes for every axis") }
+            try node.require("keep_aspect_ratio_policy", in: ["stretch", "not_larger", "not_smaller"], default: "stretch")
         }) { run in
             let node = run.node
             let mode: ResizeMode = node.string("mode", "nearest") == "linear"
                 ? .linear : .nearest(ResizeRounding(rawValue: node.string("nearest_mode", "round_prefer_floor"))!)
             var descriptor = ResizeDescriptor(mode: mode, coordinates: ResizeCoordinates(rawValue: node.string("coordinate_transformation_mode", "half_pixel"))!)
-            if let sizes = try run.optionalInts(3), !sizes.isEmpty {
-                descriptor.sizes = sizes
-            } else {
-                descriptor.scales = try run.floats(2).map(Double.init)
+            let x = try run.input(0), rank = x.shape.count
+            // `axes` (opset 18) lists the axes that scales or sizes give; the others keep their size.
+            let axes = try (node.ints("axes") ?? Array(0..<rank)).map { axis in
+                guard (-rank..<rank).contains(axis) else { throw node.fail("axes", "\(axis) is out of range for rank \(rank)") }
+                return axis < 0 ? axis + rank : axis
             }
-            return [try run.backend.resize(run.input(0), descriptor: descriptor)]
+            guard Set(axes).count == axes.count else { throw node.fail("axes", "\(axes) repeats an axis") }
+            func full<T>(_ given: [T], _ keep: (Int) -> T, _ argument: String) throws -> [T] {
+                guard given.count == axes.count else { throw node.fail(argument, "has \(given.count) values for axes \(axes)") }
+                var values = (0..<rank).map(keep)
+                for (axis, value) in zip(axes, given) { values[axis] = value }
+                return values
+            }
+            if let sizes = try run.optionalInts(3), !sizes.isEmpty {
+                let policy = node.string("keep_aspect_ratio_policy", "stretch")
+                if policy == "stretch" {
+                    descriptor.sizes = try full(sizes, { x.shape[$0] }, "sizes")
+                } else {
+                    // One scale for the listed axes: the smallest or largest asked for; each size
+                    // is that scale times the input's, rounded half up (ONNX's rule).
+                    let ratios = zip(axes, sizes).map { Double($1) / Double(x.shape[$0]) }
+                    let scale = policy == "not_larger" ? ratios.min()! : ratios.max()!
+                    descriptor.scales = try full(axes.map { _ in scale }, { _ in 1 }, "sizes")
+                    descriptor.sizes = try full(axes.map { Int((scale * Double(x.shape[$0]) + 0.5).rounded(.down)) }, { x.shape[$0] }, "sizes")
+                }
+            } else {
+                descriptor.scales = try full(try run.floats(2).map(Double.init), { _ in 1 }, "scales")
+            }
+            return [try run.backend.resize(x, descriptor: descriptor)]
         }
         return table
     }()

@@ -10,6 +10,7 @@ enum ONNXElementType {
         let names: [Int32: String] = [
             0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64", 8: "STRING",
             9: "BOOL", 10: "FLOAT16", 11: "DOUBLE", 12: "UINT32", 13: "UINT64", 14: "COMPLEX64", 15: "COMPLEX128", 16: "BFLOAT16",
+            17: "FLOAT8E4M3FN", 18: "FLOAT8E4M3FNUZ", 19: "FLOAT8E5M2", 20: "FLOAT8E5M2FNUZ", 21: "UINT4", 22: "INT4", 23: "FLOAT4E2M1",
         ]
         return names[code] ?? "type \(code)"
     }
@@ -117,5 +118,21 @@ extension Onnx_TensorProto {
         case .bool(let values): bytes.append(contentsOf: values.map { $0 ? 1 : 0 })
         }
         rawData = bytes
+    }
+}
+
+extension Tensor {
+    /// A host tensor read from a serialized ONNX `TensorProto` file (the `input_0.pb` and
+    /// `output_0.pb` files of ONNX's test data sets), with the tensor's name (may be empty).
+    /// Host tensors feed a `Model` on any backend.
+    /// - Throws: `ConvCLError.invalidArgument` naming the file when it cannot be read or parsed,
+    ///   or holds an element type ConvCL does not have.
+    public static func readONNX(contentsOf url: URL) throws -> (name: String, tensor: Tensor) {
+        let proto: Onnx_TensorProto
+        do { proto = try Onnx_TensorProto(serializedBytes: try Data(contentsOf: url)) } catch {
+            throw ConvCLError.invalidArgument(operation: "Tensor.readONNX", argument: url.path, reason: "not a readable ONNX tensor: \(error)")
+        }
+        let (shape, data) = try proto.decoded(directory: url.deletingLastPathComponent())
+        return (proto.name, Tensor(shape: shape, host: data))
     }
 }

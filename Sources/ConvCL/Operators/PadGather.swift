@@ -6,11 +6,14 @@ public enum PadMode: String, Sendable, CaseIterable {
     case reflect
     /// The edge element repeated.
     case edge
+    /// The input repeated: the far edge's elements continue past the near one (ONNX's wrap).
+    case wrap
 }
 
 /// ONNX Pad: `pads` holds the elements added before each axis, then after each axis ([x1_begin,
 /// x2_begin, …, x1_end, x2_end, …]); negative pads remove elements. Reflect needs each pad below
-/// the axis's size; reflect and edge need a non-empty axis where they pad.
+/// the axis's size; reflect, edge and wrap need a non-empty axis where they pad, and wrap takes
+/// no negative pads.
 struct Pad: Primitive {
     let pads: [Int]
     let mode: PadMode
@@ -31,6 +34,9 @@ struct Pad: Primitive {
             guard size >= 0 else { throw fail("\(pads) removes more than axis \(d)'s \(shape[d]) elements") }
             if mode != .constant, before > 0 || after > 0 {
                 guard shape[d] > 0 else { throw fail("\(mode) padding of the empty axis \(d) (shape \(shape))") }
+                guard mode != .wrap || (before >= 0 && after >= 0) else {
+                    throw fail("wrap pads \(before), \(after) of axis \(d) must not be negative")
+                }
                 guard mode != .reflect || (before < shape[d] && after < shape[d]) else {
                     throw fail("reflect pads \(before), \(after) of axis \(d) must be below its size \(shape[d]) (shape \(shape))")
                 }
@@ -48,6 +54,7 @@ struct Pad: Primitive {
         case .constant: return nil
         case .reflect: return i < 0 ? -i : 2 * (n - 1) - i
         case .edge: return i < 0 ? 0 : n - 1
+        case .wrap: return (i % n + n) % n
         }
     }
 

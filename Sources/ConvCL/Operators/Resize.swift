@@ -40,9 +40,12 @@ public enum ResizeMode: Sendable, Hashable {
 public struct ResizeDescriptor: Sendable, Hashable {
     public var mode: ResizeMode
     public var coordinates: ResizeCoordinates
-    /// A scale per axis (> 0); exactly one of `scales` and `sizes` is given.
+    /// A scale per axis (> 0): the output sizes are ⌊input · scale⌋ unless `sizes` are given, and
+    /// the coordinate formulas use these scales.
     public var scales: [Double]?
-    /// An output size per axis (> 0).
+    /// An output size per axis (> 0). Alone, each axis's scale is size / input size; with
+    /// `scales`, they set the sizes and the scales the coordinates (ONNX's
+    /// keep_aspect_ratio_policy: one scale for several axes, sizes rounded from it).
     public var sizes: [Int]?
 
     public init(mode: ResizeMode = .nearest(.roundPreferFloor), coordinates: ResizeCoordinates = .halfPixel, scales: [Double]? = nil, sizes: [Int]? = nil) {
@@ -77,26 +80,35 @@ extension ResizeDescriptor {
                 throw fail("scales", "\(scales) leave an empty output \(output) for shape \(shape)")
             }
             return (output, scales)
-        case (nil, let sizes?):
+        case (let given, let sizes?):
             guard sizes.count == shape.count, sizes.allSatisfy({ $0 > 0 }) else {
                 throw fail("sizes", "expected \(shape.count) values > 0 for shape \(shape), got \(sizes)")
             }
             for (axis, (n, m)) in zip(shape, sizes).enumerated() where n == 0 && m != 0 {
                 throw fail("sizes", "axis \(axis) is empty in \(shape) and cannot grow to \(m)")
             }
+            if let given {
+                guard given.count == shape.count, given.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                    throw fail("scales", "expected \(shape.count) finite values > 0 for shape \(shape), got \(given)")
+                }
+                return (sizes, given)
+            }
             return (sizes, zip(shape, sizes).map { $0 == 0 ? 1 : Double($1) / Double($0) })
-        default:
-            throw fail("scales", "give exactly one of scales and sizes")
+        case (nil, nil):
+            throw fail("scales", "give scales, sizes, or both")
         }
     }
 
-    /// The input coordinate that output index `x` maps to (ONNX's formulas, in Double).
+    /// The input coordinate that output index `x` maps to (ONNX's formulas, in Double). The
+    /// resized length in them is n · scale, as ONNX's reference has it: with scales that do not
+    /// give a whole size (4 · 0.6) it is not the output size m (onnx/onnx#2462).
     func coordinate(_ x: Int, input n: Int, output m: Int, scale: Double) -> Double {
-        let x = Double(x)
+        let x = Double(x), product = Double(n) * scale
+        let resized = abs(product - Double(m)) <= 1e-6 * Double(m) ? Double(m) : product
         switch coordinates {
         case .halfPixel: return (x + 0.5) / scale - 0.5
-        case .pytorchHalfPixel: return m > 1 ? (x + 0.5) / scale - 0.5 : 0
-        case .alignCorners: return m == 1 ? 0 : x * Double(n - 1) / Double(m - 1)
+        case .pytorchHalfPixel: return resized > 1 ? (x + 0.5) / scale - 0.5 : 0
+        case .alignCorners: return resized == 1 ? 0 : x * Double(n - 1) / (resized - 1)
         case .asymmetric: return x / scale
         case .halfPixelSymmetric:
             let adjustment = Double(m) / (scale * Double(n))

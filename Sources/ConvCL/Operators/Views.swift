@@ -1,18 +1,19 @@
 /// Reshape, Flatten, Squeeze and Unsqueeze: new shapes of the same elements, with no copy (a
 /// tensor is immutable, so a view shares its storage). Each follows ONNX's shape rule.
 extension Tensor {
-    /// ONNX Reshape (allowzero = 0): a 0 keeps the input's size of that axis, one −1 takes what
-    /// the other axes leave.
-    public func reshaped(onnx shape: [Int]) throws -> Tensor {
+    /// ONNX Reshape: a 0 keeps the input's size of that axis (with `allowZero`, ONNX's
+    /// allowzero = 1, it is a size of 0), one −1 takes what the other axes leave.
+    public func reshaped(onnx shape: [Int], allowZero: Bool = false) throws -> Tensor {
         func fail(_ reason: String) -> ConvCLError { .invalidArgument(operation: "Reshape", argument: "shape", reason: reason) }
         var resolved = try shape.enumerated().map { axis, size -> Int in
             guard size >= -1 else { throw fail("\(shape) has a size below -1") }
-            guard size == 0 else { return size }
+            guard size == 0, !allowZero else { return size }
             guard axis < self.shape.count else { throw fail("\(shape) keeps axis \(axis) (0), which input \(self.shape) lacks") }
             return self.shape[axis]
         }
         let unknown = resolved.indices.filter { resolved[$0] == -1 }
         guard unknown.count <= 1 else { throw fail("\(shape) has more than one -1") }
+        guard !allowZero || unknown.isEmpty || !resolved.contains(0) else { throw fail("\(shape) has both a -1 and a 0 (allowzero)") }
         if let axis = unknown.first {
             let known = resolved.filter { $0 != -1 }.reduce(1, *)
             guard known > 0, count % known == 0 else {
