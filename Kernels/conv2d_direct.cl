@@ -27,6 +27,12 @@ inline float16 input_row(__global const float* row, const int iw0, const int str
     return vload16(0, values);
 }
 
+// The 16 even-indexed of the 32 floats at `p`: a stride-2 window from two whole loads.
+inline float16 load_even16(__global const float* p)
+{
+    return shuffle2(vload16(0, p), vload16(0, p + 16), (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+}
+
 // Adds the bias, applies the activation (0 none, 1 ReLU, 2 leaky ReLU; NaN stays NaN) and stores
 // the outputs [first, first + 16) ∩ [0, OW) of `sum`, whose lane j is output start + j.
 ALWAYS_INLINE void store_row(
@@ -127,8 +133,9 @@ __kernel void conv2d_direct(
         if (first >= OW) break;
         const int start = OW >= 16 ? min(first, OW - 16) : 0;
         const int iw0 = start * strideW - padLeft;
-        // Where every window of the 16 outputs lies inside the row, inputs are read without checks.
-        const bool inside = strideW == 1 && iw0 >= 0 && iw0 + 15 + (S - 1) * dilationW < W;
+        // Where every window of the 16 outputs lies inside the row, inputs are read without checks
+        // (at stride 2 as 32 consecutive ones, the even lanes kept).
+        const bool inside = strideW <= 2 && iw0 >= 0 && iw0 + 16 * strideW - 1 + (S - 1) * dilationW < W;
         float16 sum[FILTERS];
 #pragma unroll
         for (int f = 0; f < FILTERS; ++f) sum[f] = (float16)(0.0f);
@@ -142,7 +149,8 @@ __kernel void conv2d_direct(
                 for (int s = 0; s < S; ++s) {
                     // At stride 1 the 16 inputs are consecutive: one load (at the row's ends with
                     // the lanes in the padding set to zero).
-                    const float16 inputs = inside ? load_whole16(row + iw0 + s * dilationW)
+                    const float16 inputs = inside && strideW == 2 ? load_even16(row + iw0 + s * dilationW)
+                        : inside ? load_whole16(row + iw0 + s * dilationW)
                         : strideW == 1 ? load_chunk(plane, H * W, ih, iw0 + s * dilationW, W, true)
                         : input_row(row, iw0 + s * dilationW, strideW, W);
                     const int ws = flip ? S - 1 - s : s;

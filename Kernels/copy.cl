@@ -98,33 +98,44 @@ __kernel void transpose_tiles(
 
 // Pad: output [sizes] from input [inSizes] shifted by `before` pads per axis (negative crops).
 // mode 0 constant (`value`'s low BYTES bytes), 1 reflect (the edge element not repeated), 2 edge,
-// 3 wrap (the input repeated).
+// 3 wrap (the input repeated). Work-item (run, row) writes elements 64·run … 64·run + 63 of output
+// row `row` (the innermost axis); global size (ceil(sizes[rank - 1] / 64), rows).
+inline int pad_source(int i, const int n, const int mode)
+{
+    if (i >= 0 && i < n) return i;
+    if (mode == 1) return i < 0 ? -i : 2 * (n - 1) - i;
+    if (mode == 2) return i < 0 ? 0 : n - 1;
+    if (mode == 3) return (i % n + n) % n;
+    return -1;
+}
+
 __kernel void pad_copy(
-    __global element* restrict y, __global const element* restrict x, const int count, const int rank,
+    __global element* restrict y, __global const element* restrict x, const int rows, const int rank,
     const int8 sizes8, const int8 inSizes8, const int8 before8, const int mode, const ulong value)
 {
-    const int o = get_global_id(0);
-    if (o >= count) return;
+    const int run = get_global_id(0), row = get_global_id(1);
     int sizes[8], inSizes[8], before[8];
     vstore8(sizes8, 0, sizes);
     vstore8(inSizes8, 0, inSizes);
     vstore8(before8, 0, before);
-    int rest = o, offset = 0, stride = 1;
+    const int inner = sizes[rank - 1], n = inSizes[rank - 1], shift = before[rank - 1];
+    if (row >= rows || run * 64 >= inner) return;
+    // The input row under this output row, or none (constant padding of an outer axis).
+    int rest = row, offset = 0, stride = n;
     bool inside = true;
-    for (int d = rank - 1; d >= 0; --d) {
-        int i = rest % sizes[d] - before[d];
+    for (int d = rank - 2; d >= 0; --d) {
+        const int i = pad_source(rest % sizes[d] - before[d], inSizes[d], mode);
         rest /= sizes[d];
-        const int n = inSizes[d];
-        if (i < 0 || i >= n) {
-            if (mode == 1) i = i < 0 ? -i : 2 * (n - 1) - i;
-            else if (mode == 2) i = i < 0 ? 0 : n - 1;
-            else if (mode == 3) i = (i % n + n) % n;
-            else inside = false;
-        }
+        inside = inside && i >= 0;
         offset += i * stride;
-        stride *= n;
+        stride *= inSizes[d];
     }
-    y[o] = inside ? x[offset] : (element)value;
+    __global element* out = y + (size_t)row * inner;
+    const int end = min(inner, run * 64 + 64);
+    for (int j = run * 64; j < end; ++j) {
+        const int i = pad_source(j - shift, n, mode);
+        out[j] = inside && i >= 0 ? x[offset + i] : (element)value;
+    }
 }
 
 // Gather along an axis: x viewed as [outer][n][inner], indices [m] (int64, negative counting

@@ -2,13 +2,16 @@
 final class EventRecorder: Sendable {
     @TaskLocal static var current: EventRecorder?
 
-    private let events = Locked<[CLEvent]>([])
+    private let events = Locked<[(event: CLEvent, kernel: String)]>([])
 
-    func record(_ event: CLEvent) { events.withLock { $0.append(event) } }
+    func record(_ event: CLEvent, kernel: String) { events.withLock { $0.append((event, kernel)) } }
+
+    /// The names of the recorded kernels, in launch order.
+    var kernels: [String] { events.withLock { $0.map(\.kernel) } }
 
     /// Waits for every recorded kernel and sums their run times on the device.
     func deviceSeconds() throws -> Double {
-        try events.withLock { $0 }.reduce(0) { $0 + (try $1.deviceSeconds()) }
+        try events.withLock { $0 }.reduce(0) { $0 + (try $1.event.deviceSeconds()) }
     }
 }
 

@@ -285,7 +285,7 @@ public final class OpenCLBackend: Backend {
             return try queue.enqueue(clKernel, globalSize: globalSize, localSize: localSize)
         }
         counters.withLock { $0.kernelLaunches += 1 }
-        EventRecorder.current?.record(event)
+        EventRecorder.current?.record(event, kernel: kernel)
         return event
     }
 

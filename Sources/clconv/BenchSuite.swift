@@ -28,6 +28,15 @@ struct BenchCase: Sendable {
         conv("pointwise1x1_c256_28", n: 1, c: 256, h: 28, w: 28, k: 512, kernel: 1, stride: 1, pad: 0, groups: 1),
         conv("stride2_7x7_c3_224", n: 1, c: 3, h: 224, w: 224, k: 64, kernel: 7, stride: 2, pad: 3, groups: 1),
         BenchCase(name: "audio1d_k512_s4_b8", work: .conv1d(input: [8, 1, 4096], weight: [128, 1, 512], .init(stride: 4))),
+        // Basic Pitch's hot spot (38% of onnxruntime's time on it) and its constant-Q filters: [1×256]
+        // kernels over the audio (here the first octave, 36 bins, stride 1; others stride up to 256).
+        BenchCase(name: "basicpitch3x39_c8_172x264", work: .conv2d(
+            input: [1, 8, 172, 264], weight: [8, 8, 3, 39], Conv2DDescriptor(padding: .explicit([1, 19, 1, 19])))),
+        BenchCase(name: "basicpitch_cqt1x256_c36", work: .conv2d(input: [1, 1, 1, 4096], weight: [36, 1, 1, 256], Conv2DDescriptor())),
+        BenchCase(name: "basicpitch_cqt1x256_c1_s2", work: .conv2d(
+            input: [1, 1, 1, 44098], weight: [1, 1, 1, 256], Conv2DDescriptor(stride: [1, 2]))),
+        BenchCase(name: "basicpitch_cqt1x256_c36_s16", work: .conv2d(
+            input: [1, 1, 1, 43844], weight: [36, 1, 1, 256], Conv2DDescriptor(stride: [1, 16]))),
         conv("depthwise3x3_c256_56", n: 1, c: 256, h: 56, w: 56, k: 256, kernel: 3, stride: 1, pad: 1, groups: 256),
         BenchCase(name: "maxpool2x2_c128_56_b8", work: .maxPool(input: [8, 128, 56, 56], .init(kernel: [2, 2]))),
         BenchCase(name: "global_avgpool_c512_14_b16", work: .globalAveragePool(input: [16, 512, 14, 14])),

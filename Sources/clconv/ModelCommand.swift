@@ -78,10 +78,34 @@ struct ModelRunCommand: ParsableCommand {
     @Option(help: "The folder the outputs go to (created if needed).")
     var outputDir: String
 
+    @Option(help: ArgumentHelp(
+        "Write a per-node profile of the last run to this JSON file (and print its costliest nodes): placement, time, device time, kernels, convolution algorithm and reason.",
+        valueName: "file.json"))
+    var profile: String?
+
+    @Option(help: "Run the model this many times and print each run's time (the outputs are the last run's).")
+    var runs = 1
+
     func run() throws {
+        guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
         let backend = try options.device.backend()
         let model = try options.load(on: backend)
-        let outputs = try model.run(try inputs.feeds(for: model, backend: backend))
+        let feeds = try inputs.feeds(for: model, backend: backend)
+        var outputs: [String: Tensor] = [:]
+        for index in 1...runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            if index == runs, let profile {
+                let (results, nodes) = try model.profiledRun(feeds)
+                outputs = results
+                try writeProfile(nodes, to: profile)
+            } else {
+                outputs = try model.run(feeds)
+                for tensor in outputs.values { _ = try tensor.data() }
+            }
+            if runs > 1 || profile != nil {
+                print(String(format: "run %d: %.1f ms%@", index, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6, index == runs && profile != nil ? " (profiled)" : ""))
+            }
+        }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         for output in model.outputs {
             let tensor = outputs[output.name]!
@@ -93,6 +117,20 @@ struct ModelRunCommand: ParsableCommand {
             }
             print("\(output.name) \(tensor.shape) -> \(path)")
         }
+    }
+}
+
+/// Writes `nodes` as JSON and prints the ten costliest with their share of the run.
+func writeProfile(_ nodes: [NodeProfile], to path: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(nodes).write(to: URL(fileURLWithPath: path))
+    let total = nodes.reduce(0) { $0 + $1.seconds }
+    print(String(format: "profile: %d nodes, %.1f ms (%d on the device, %d folded on the host, %d cached) -> %@", nodes.count, total * 1e3,
+                 nodes.filter { $0.placement == "device" }.count, nodes.filter { $0.placement == "host" }.count,
+                 nodes.filter { $0.placement == "cached" }.count, path))
+    for node in nodes.sorted(by: { $0.seconds > $1.seconds }).prefix(10) {
+        print(String(format: "%5.1f%% ", total > 0 ? 100 * node.seconds / total : 0) + node.description)
     }
 }
 

@@ -23,9 +23,14 @@ struct AlgorithmTests {
         let winograd = try backend.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(winograd.algorithm == .winograd && winograd.reason.contains("50 4×4 tiles"), "\(winograd)")
         #expect(winograd.workspaceBytes >= 4 * 36 * (16 * 50 + 24 * 16 + 24 * 50))
-        // Too few tiles to pay for the transforms: im2col-gemm.
+        // Too few tiles to pay for the transforms: direct with up to 32 filters at unit stride
+        // (Basic Pitch's 8 filters of 3×39 among them), im2col-gemm with more.
         let small = try backend.plan(input: [1, 16, 8, 8], weight: weight, bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
-        #expect(small.algorithm == .im2colGEMM, "\(small)")
+        #expect(small.algorithm == .direct && small.reason.contains("24 filters per group at unit stride"), "\(small)")
+        let harmonic = try backend.plan(input: [1, 8, 172, 264], weight: [8, 8, 3, 39], bias: [8], descriptor: Conv2DDescriptor(padding: .explicit([1, 19, 1, 19])))
+        #expect(harmonic.algorithm == .direct, "\(harmonic)")
+        let many = try backend.plan(input: [1, 16, 8, 8], weight: [64, 16, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(many.algorithm == .im2colGEMM, "\(many)")
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")
@@ -41,8 +46,10 @@ struct AlgorithmTests {
 
     @Test("an algorithm over the workspace limit is not chosen; the one that fits runs and is right", .needsOpenCL)
     func workspaceLimit() throws {
+        // Stride 2 along the width, so that neither Winograd nor the few-filter direct rule applies.
+        let strided = Conv2DDescriptor(stride: [1, 2])
         let limited = try OpenCLBackend(device: .automatic, convolution: .init(workspaceLimit: 64 << 10), kernelTier: .specialized)
-        let plan = try limited.plan(input: input, weight: weight, bias: nil, descriptor: Conv2DDescriptor())
+        let plan = try limited.plan(input: input, weight: weight, bias: nil, descriptor: strided)
         #expect(plan.algorithm == .direct)
         #expect(plan.reason.contains("over the limit of 65536 bytes"), "\(plan.reason)")
 
@@ -51,10 +58,10 @@ struct AlgorithmTests {
         let reference = ReferenceBackend()
         let expected = try reference.conv2d(
             try reference.tensor(shape: input, values: x), weight: try reference.tensor(shape: weight, values: w),
-            bias: nil, descriptor: .init())
+            bias: nil, descriptor: strided)
         let actual = try limited.conv2d(
             try limited.tensor(shape: input, values: x), weight: try limited.tensor(shape: weight, values: w),
-            bias: nil, descriptor: .init())
+            bias: nil, descriptor: strided)
         try expectClose(actual, expected, "workspace-limited; seed \(random.seed)")
 
         // Forcing an algorithm that does not fit is an error before anything runs.
@@ -62,7 +69,7 @@ struct AlgorithmTests {
         #expect {
             try forced.conv2d(
                 try forced.tensor(shape: input, values: x), weight: try forced.tensor(shape: weight, values: w),
-                bias: nil, descriptor: .init())
+                bias: nil, descriptor: strided)
         } throws: { error in
             guard case ConvCLError.invalidArgument("conv2d", "algorithm", let reason) = error else { return false }
             return reason.contains("im2col-gemm needs") && reason.contains("limit of 65536 bytes")

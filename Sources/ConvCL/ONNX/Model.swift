@@ -34,6 +34,42 @@ public struct ModelValue: Sendable, CustomStringConvertible {
     }
 }
 
+/// What one node of a model's run cost: where it ran, its time, its kernels and, for a
+/// convolution, the algorithm and why it was chosen.
+public struct NodeProfile: Sendable, Codable, CustomStringConvertible {
+    public let name: String
+    public let opType: String
+    /// "device" (the model's backend), "host" (its inputs are constants and shapes: folded on
+    /// the CPU for this input shape) or "cached" (folded by an earlier run of the same shape).
+    public let placement: String
+    /// Wall time, including waiting for the node's kernels to finish.
+    public let seconds: Double
+    /// The node's kernels' run time on the device (the queue's profiling counters); 0 off OpenCL.
+    public let deviceSeconds: Double
+    /// The OpenCL kernels the node launched, in order.
+    public let kernels: [String]
+    /// A convolution's algorithm and the reason for it.
+    public let convolution: String?
+    /// The shapes of the node's inputs (empty for an absent optional input).
+    public let inputShapes: [[Int]]
+
+    public var description: String {
+        let time = String(format: "%9.3f ms  %9.3f ms device", seconds * 1e3, deviceSeconds * 1e3)
+        return "\(time)  \(placement.padding(toLength: 6, withPad: " ", startingAt: 0)) \(opType) \(inputShapes.map(\.description).joined(separator: " ")) \(name)"
+            + (kernels.isEmpty ? "" : "  [\(kernelCounts)]") + (convolution.map { "  \($0)" } ?? "")
+    }
+
+    /// The kernels by name with their launch counts, in order of first launch ("im2col ×4, gemm ×4").
+    var kernelCounts: String {
+        var order: [String] = [], counts: [String: Int] = [:]
+        for kernel in kernels {
+            if counts[kernel] == nil { order.append(kernel) }
+            counts[kernel, default: 0] += 1
+        }
+        return order.map { counts[$0]! > 1 ? "\($0) ×\(counts[$0]!)" : $0 }.joined(separator: ", ")
+    }
+}
+
 /// A node ConvCL cannot run, with the reason.
 public struct UnsupportedNode: Sendable, CustomStringConvertible {
     public let name: String
@@ -238,6 +274,22 @@ public final class Model {
     public func run(
         _ feeds: [String: Tensor], observe: ((_ node: String, _ opType: String, _ outputs: [(name: String, tensor: Tensor)]) throws -> Void)?
     ) throws -> [String: Tensor] {
+        try execute(feeds, observe: observe, profile: nil)
+    }
+
+    /// Runs the model as `run(_:)` does and profiles every node: each waits for its kernels
+    /// before the next starts, so the run is slower than an unprofiled one, and each node's
+    /// time is its own.
+    public func profiledRun(_ feeds: [String: Tensor]) throws -> (outputs: [String: Tensor], profile: [NodeProfile]) {
+        var profile: [NodeProfile] = []
+        let outputs = try execute(feeds, observe: nil) { profile.append($0) }
+        return (outputs, profile)
+    }
+
+    private func execute(
+        _ feeds: [String: Tensor], observe: ((_ node: String, _ opType: String, _ outputs: [(name: String, tensor: Tensor)]) throws -> Void)?,
+        profile: ((NodeProfile) -> Void)?
+    ) throws -> [String: Tensor] {
         for name in feeds.keys where !inputs.contains(where: { $0.name == name }) {
             throw ConvCLError.invalidArgument(
                 operation: "Model.run", argument: name, reason: "is not an input of the model (inputs: \(inputs.map(\.name).joined(separator: ", ")))")
@@ -257,8 +309,10 @@ public final class Model {
         var constant = Set(initializers.keys)
         for (index, node) in nodes.enumerated() {
             let outputNames = node.proto.output.filter { !$0.isEmpty }
+            let start = DispatchTime.now().uptimeNanoseconds
             if known != nil, outputNames.allSatisfy({ plan.host[$0] != nil }) {
                 constant.formUnion(outputNames)
+                profile?(NodeProfile(name: node.label, opType: node.opType, placement: "cached", seconds: 0, deviceSeconds: 0, kernels: [], convolution: nil, inputShapes: []))
             } else {
                 let inputNames = node.proto.input
                 let isConstant = ["Shape", "Size", "Constant"].contains(node.opType)
@@ -275,7 +329,19 @@ public final class Model {
                 }
                 let results: [Tensor]
                 do {
-                    results = try ONNXOperators.table[node.opType]!.run(ONNXNodeRun(node: node, backend: target, inputs: inputs))
+                    let nodeRun = ONNXNodeRun(node: node, backend: target, inputs: inputs)
+                    if let profile {
+                        let recorder = EventRecorder()
+                        results = try EventRecorder.$current.withValue(recorder) { try ONNXOperators.table[node.opType]!.run(nodeRun) }
+                        try (target as? OpenCLBackend)?.synchronize()
+                        profile(NodeProfile(
+                            name: node.label, opType: node.opType, placement: isConstant ? "host" : "device",
+                            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9, deviceSeconds: try recorder.deviceSeconds(),
+                            kernels: recorder.kernels, convolution: try ONNXOperators.convolutionPlan(nodeRun)?.description,
+                            inputShapes: inputs.map { $0?.shape ?? [] }))
+                    } else {
+                        results = try ONNXOperators.table[node.opType]!.run(nodeRun)
+                    }
                 } catch let error as ConvCLError {
                     // Errors of the node's own checks already name it.
                     if case .invalidArgument(let operation, _, _) = error, operation == "\(node.opType) node \(node.label)" { throw error }

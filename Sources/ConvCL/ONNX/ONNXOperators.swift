@@ -88,12 +88,10 @@ enum ONNXOperators {
         // Convolution and pooling.
         table["Conv"] = ONNXOperator(check: checkSpatial) { run in
             let x = try run.input(0), w = try run.input(1)
-            let (padding, stride, dilation) = try spatial(run.node, rank: x.shape.count - 2)
-            let groups = run.node.int("group", 1)
-            if x.shape.count == 3 {
-                return [try run.backend.conv1d(x, weight: w, bias: run.optional(2), descriptor: .init(stride: stride[0], padding: padding, dilation: dilation[0], groups: groups))]
+            switch try convolution(run) {
+            case .oneD(let descriptor): return [try run.backend.conv1d(x, weight: w, bias: run.optional(2), descriptor: descriptor)]
+            case .twoD(let descriptor): return [try run.backend.conv2d(x, weight: w, bias: run.optional(2), descriptor: descriptor)]
             }
-            return [try run.backend.conv2d(x, weight: w, bias: run.optional(2), descriptor: .init(stride: stride, padding: padding, dilation: dilation, groups: groups))]
         }
         table["ConvTranspose"] = ONNXOperator(check: checkSpatial) { run in
             let x = try run.input(0)
@@ -307,6 +305,31 @@ enum ONNXOperators {
         }
         return table
     }()
+
+    enum Convolution {
+        case oneD(Conv1DDescriptor)
+        case twoD(Conv2DDescriptor)
+    }
+
+    /// A Conv node's descriptor, 1-D or 2-D by its input's rank.
+    static func convolution(_ run: ONNXNodeRun) throws -> Convolution {
+        let x = try run.input(0)
+        let (padding, stride, dilation) = try spatial(run.node, rank: x.shape.count - 2)
+        let groups = run.node.int("group", 1)
+        return x.shape.count == 3
+            ? .oneD(.init(stride: stride[0], padding: padding, dilation: dilation[0], groups: groups))
+            : .twoD(.init(stride: stride, padding: padding, dilation: dilation, groups: groups))
+    }
+
+    /// The plan an OpenCL backend follows for a Conv node (nil for other nodes and backends).
+    static func convolutionPlan(_ run: ONNXNodeRun) throws -> ConvolutionPlan? {
+        guard run.node.opType == "Conv", let backend = run.backend as? OpenCLBackend else { return nil }
+        let (x, w) = (try run.input(0).shape, try run.input(1).shape), bias = run.optional(2)?.shape
+        switch try convolution(run) {
+        case .oneD(let descriptor): return try backend.plan(input: x, weight: w, bias: bias, descriptor: descriptor)
+        case .twoD(let descriptor): return try backend.plan(input: x, weight: w, bias: bias, descriptor: descriptor)
+        }
+    }
 
     /// Conv's, ConvTranspose's and the pools' padding attributes.
     static func checkSpatial(_ node: ONNXNode) throws {

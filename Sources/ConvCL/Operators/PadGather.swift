@@ -80,22 +80,48 @@ struct Pad: Primitive {
         }
     }
 
+    /// The axes as the kernel walks them: unpadded axes of size 1 dropped and runs of adjacent
+    /// unpadded axes merged into one (sizes in, sizes out, pads before), at least one axis.
+    func mergedAxes(_ shape: [Int]) -> (input: [Int], output: [Int], before: [Int]) {
+        let rank = shape.count
+        var merged: (input: [Int], output: [Int], before: [Int]) = ([], [], [])
+        var lastUnpadded = false
+        for d in 0..<rank {
+            let (before, after) = (pads[d], pads[rank + d])
+            let unpadded = before == 0 && after == 0
+            if unpadded && shape[d] == 1 { continue }
+            if unpadded && lastUnpadded {
+                merged.input[merged.input.count - 1] *= shape[d]
+                merged.output[merged.output.count - 1] *= shape[d]
+            } else {
+                merged.input.append(shape[d])
+                merged.output.append(shape[d] + before + after)
+                merged.before.append(before)
+            }
+            lastUnpadded = unpadded
+        }
+        return merged.input.isEmpty ? ([1], [1], [0]) : merged
+    }
+
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let output = outputs[0]
         let (result, y) = try backend.output(shape: output.shape, dataType: output.dataType, operation: name)
         guard output.count > 0 else { return [result] }
-        let rank = output.shape.count
+        let axes = mergedAxes(inputs[0].shape)
+        let rank = axes.output.count
         guard rank <= 8 else {
-            throw ConvCLError.invalidArgument(operation: name, argument: "input", reason: "rank \(rank) is above the kernel's 8")
+            throw ConvCLError.invalidArgument(operation: name, argument: "input", reason: "rank \(rank) (padded axes apart) is above the kernel's 8")
         }
         func ints(_ values: [Int]) throws -> KernelArgument { .int32x8(try values.map { try int32($0, name) }) }
+        // A work-item writes a run of up to 64 elements of an output row (the innermost axis),
+        // so that the position arithmetic of the outer axes is paid once per run.
+        let inner = axes.output[rank - 1], rows = output.count / inner
         try backend.launch(
             copyProgram(output.dataType), kernel: "pad_copy",
             arguments: [.buffer(y), .buffer(try backend.anyBuffer(of: inputs[0], name, "input")),
-                        .int32(try int32(output.count, name)), .int32(Int32(rank)), try ints(output.shape),
-                        try ints(inputs[0].shape), try ints(Array(pads.prefix(rank))),
+                        .int32(try int32(rows, name)), .int32(Int32(rank)), try ints(axes.output), try ints(axes.input), try ints(axes.before),
                         .int32(PadMode.allCases.firstIndex(of: mode).map(Int32.init)!), .uint64(valueBits(output.dataType))],
-            globalSize: [GEMMTile.roundUp(output.count, 64)], localSize: [64])
+            globalSize: [(inner + 63) / 64, rows])
         return [result]
     }
 
