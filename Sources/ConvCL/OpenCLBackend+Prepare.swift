@@ -88,7 +88,8 @@ extension OpenCLBackend {
         switch algorithm {
         case .direct: [directVariant(g).program]
         case .im2colGEMM: [gemmTile.program("conv_gemm")]
-        case .winograd: [winogradProgram(g)]
+        // Winograd's 36 products are GEMMs.
+        case .winograd: [winogradProgram(g), gemmTile.program("conv_gemm")]
         }
     }
 
