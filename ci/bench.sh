@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite on ConvCL and its peers in one run and prints ConvCL's rate against
 # each: onnxruntime (CPU), tinygrad (OpenCL) and CLBlast's convgemm (OpenCL) on the same device,
-# plus the device's copy bandwidth and FMA peak. Writes out/bench/{convcl,bench}.json and
+# plus the device's copy bandwidth and FMA peak; then Basic Pitch end to end against onnxruntime
+# and tinygrad (ci/bench/basic_pitch.py). Writes out/bench/{convcl,bench,basic_pitch}.json and
 # out/bench/bench.svg. Not part of the tests or CI: the numbers depend on the machine and its load.
 #
 # Usage: ci/bench.sh [--filter TEXT] [--min-seconds S] [--rounds R]
@@ -49,3 +50,6 @@ filter_args=()
 # tinygrad on the OpenCL device, like ConvCL; onnxruntime uses every core of the CPU.
 DEV=CL .venv-bench/bin/python ci/bench/peers.py "$out/convcl.json" "$out" \
     --min-seconds "$min_seconds" --rounds "$rounds" --filter "$filter" --clblast-tool "$out/clblast_convgemm" --clconv .build/release/clconv
+# Basic Pitch per call against onnxruntime and tinygrad, and its first call with empty caches.
+model=$(bash ci/fetch-basic-pitch.sh .venv-bench)
+DEV=CL .venv-bench/bin/python ci/bench/basic_pitch.py "$model" .build/release/clconv "$out" --rounds "$rounds" --tinygrad

@@ -14,14 +14,7 @@ if [ ! -x .venv-models/bin/python ]; then
     python3 -m venv .venv-models
 fi
 .venv-models/bin/pip install -q "onnx==1.18.0" "onnxruntime==1.32.*" numpy
-models=.cache/models
-model=$models/basic_pitch/saved_models/icassp_2022/nmp.onnx
-if [ ! -f "$model" ]; then
-    mkdir -p "$models"
-    .venv-models/bin/pip download -q --no-deps "basic-pitch==0.4.0" -d "$models"
-    .venv-models/bin/python -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('basic_pitch/saved_models/icassp_2022/nmp.onnx', sys.argv[2])" \
-        "$(ls "$models"/basic_pitch-0.4.0-*.whl)" "$models"
-fi
+model=$(bash ci/fetch-basic-pitch.sh .venv-models)
 nodes=$(.venv-models/bin/python -c "import os, onnx; print(os.path.join(os.path.dirname(onnx.__file__), 'backend/test/data/node'))")
 for device in 0 cpu; do
     echo "ONNX node tests on device $device:"

@@ -32,11 +32,9 @@ struct BenchCase: Sendable {
         // kernels over the audio (here the first octave, 36 bins, stride 1; others stride up to 256).
         BenchCase(name: "basicpitch3x39_c8_172x264", work: .conv2d(
             input: [1, 8, 172, 264], weight: [8, 8, 3, 39], Conv2DDescriptor(padding: .explicit([1, 19, 1, 19])))),
-        BenchCase(name: "basicpitch_cqt1x256_c36", work: .conv2d(input: [1, 1, 1, 4096], weight: [36, 1, 1, 256], Conv2DDescriptor())),
-        BenchCase(name: "basicpitch_cqt1x256_c1_s2", work: .conv2d(
-            input: [1, 1, 1, 44098], weight: [1, 1, 1, 256], Conv2DDescriptor(stride: [1, 2]))),
-        BenchCase(name: "basicpitch_cqt1x256_c36_s16", work: .conv2d(
-            input: [1, 1, 1, 43844], weight: [36, 1, 1, 256], Conv2DDescriptor(stride: [1, 16]))),
+        BenchCase(name: "basicpitch_cqt1x256_c36", work: .conv1d(input: [1, 1, 4096], weight: [36, 1, 256], .init())),
+        BenchCase(name: "basicpitch_cqt1x256_c1_s2", work: .conv1d(input: [1, 1, 44098], weight: [1, 1, 256], .init(stride: 2))),
+        BenchCase(name: "basicpitch_cqt1x256_c36_s16", work: .conv1d(input: [1, 1, 43844], weight: [36, 1, 256], .init(stride: 16))),
         conv("depthwise3x3_c256_56", n: 1, c: 256, h: 56, w: 56, k: 256, kernel: 3, stride: 1, pad: 1, groups: 256),
         BenchCase(name: "maxpool2x2_c128_56_b8", work: .maxPool(input: [8, 128, 56, 56], .init(kernel: [2, 2]))),
         BenchCase(name: "global_avgpool_c512_14_b16", work: .globalAveragePool(input: [16, 512, 14, 14])),
