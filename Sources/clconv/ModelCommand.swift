@@ -18,8 +18,11 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup var device: DeviceOption
 
+    @Flag(help: "Run the graph node for node: no Pad, BatchNormalization, Add or activation merged into a Conv.")
+    var noRewrites = false
+
     func load(on backend: (any Backend)? = nil) throws -> Model {
-        try Model(contentsOf: URL(fileURLWithPath: model), backend: backend ?? device.backend())
+        try Model(contentsOf: URL(fileURLWithPath: model), backend: backend ?? device.backend(), rewrites: !noRewrites)
     }
 }
 
@@ -52,7 +55,7 @@ struct ModelInputs: ParsableArguments {
 
 struct ModelInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "Prints a model's inputs, outputs and operator counts, or every node ConvCL cannot run.")
+        commandName: "info", abstract: "Prints a model's inputs, outputs, operator counts, rewrites and the plan after them, or every node ConvCL cannot run.")
 
     @OptionGroup var options: ModelOptions
 
@@ -65,6 +68,11 @@ struct ModelInfoCommand: ParsableCommand {
         for output in model.outputs { print("  \(output)") }
         print("operators (\(model.operatorCounts.values.reduce(0, +)) nodes):")
         for (op, count) in model.operatorCounts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { print("  \(op) \(count)") }
+        print("rewrites (\(model.rewrites.count)):")
+        for rewrite in model.rewrites { print("  \(rewrite)") }
+        let planned = model.plannedOperatorCounts
+        print("plan after rewrites (\(planned.values.reduce(0, +)) nodes):")
+        for (op, count) in planned.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) { print("  \(op) \(count)") }
     }
 }
 

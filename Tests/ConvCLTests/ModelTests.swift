@@ -181,4 +181,100 @@ struct ModelTests {
         try Data([0xFF, 0xFF]).write(to: file)
         #expect { _ = try Tensor.readONNX(contentsOf: file) } throws: { "\($0)".contains("not a readable ONNX tensor") }
     }
+
+    static func float(_ name: String, _ value: Float) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .float
+        a.f = value
+        return a
+    }
+
+    /// x → Pad (zeros, asymmetric spatial pads) → Conv (asymmetric pads, `groups`) →
+    /// BatchNormalization → Add (a per-channel constant) → `activation` → y, in 1-D or 2-D.
+    func fusableChain(_ random: inout TestRandom, spatial: Int, channels c: Int, filters k: Int, groups: Int, activation: String)
+        throws -> (data: Data, inputShape: [Int])
+    {
+        let kernel = spatial == 2 ? [3, 2] : [5]
+        let padPads = spatial == 2 ? [0, 0, 1, 2, 0, 0, 2, 0] : [0, 0, 3, 0, 0, 1]
+        let convPads = spatial == 2 ? [0, 1, 1, 0] : [1, 2]
+        let weightShape = [k, c / groups] + kernel
+        let variance = random.floats(k).map { abs($0) + 0.1 }
+        let nodes = [
+            Self.node("Pad", ["x", "pads", "zero"], ["padded"]),
+            Self.node("Conv", ["padded", "W", "B"], ["conv"], [Self.ints("pads", convPads), { var a = Onnx_AttributeProto(); a.name = "group"; a.type = .int; a.i = Int64(groups); return a }()]),
+            Self.node("BatchNormalization", ["conv", "scale", "beta", "mean", "variance"], ["normal"], [Self.float("epsilon", 1e-3)]),
+            Self.node("Add", ["shift", "normal"], ["shifted"]),
+            Self.node(activation, ["shifted"], ["y"], activation == "LeakyRelu" ? [Self.float("alpha", 0.2)] : []),
+        ]
+        let initializers = [
+            Onnx_TensorProto(name: "pads", shape: [padPads.count], data: .int64(padPads.map(Int64.init))),
+            Onnx_TensorProto(name: "zero", shape: [], data: .float32([0])),
+            Onnx_TensorProto(name: "W", shape: weightShape, data: .float32(random.floats(weightShape.reduce(1, *)))),
+            Onnx_TensorProto(name: "B", shape: [k], data: .float32(random.floats(k))),
+            Onnx_TensorProto(name: "scale", shape: [k], data: .float32(random.floats(k))),
+            Onnx_TensorProto(name: "beta", shape: [k], data: .float32(random.floats(k))),
+            Onnx_TensorProto(name: "mean", shape: [k], data: .float32(random.floats(k))),
+            Onnx_TensorProto(name: "variance", shape: [k], data: .float32(variance)),
+            Onnx_TensorProto(name: "shift", shape: [k] + [Int](repeating: 1, count: spatial), data: .float32(random.floats(k))),
+        ]
+        let inputShape = [2, c] + (spatial == 2 ? [6, 9] : [17])
+        let data = try Self.model(
+            nodes, initializers: initializers, inputs: [Self.value("x", 1, inputShape.map { .fixed($0) })], outputs: [Self.value("y", 1, [])])
+        return (data, inputShape)
+    }
+
+    @Test("rewrites merge Pad, BatchNormalization, Add and the activation into Conv, with groups, depthwise and asymmetric pads, matching the graph run node for node")
+    func rewrites() throws {
+        var random = TestRandom()
+        let reference = ReferenceBackend()
+        // (spatial axes, channels, filters, groups): one group, two groups, depthwise.
+        let cases = [(2, 3, 5, 1), (2, 4, 6, 2), (2, 5, 5, 5), (1, 3, 4, 1), (1, 4, 4, 4)]
+        for (index, (spatial, c, k, groups)) in cases.enumerated() {
+            let activation = ["Relu", "LeakyRelu", "Sigmoid"][index % 3]
+            let (data, shape) = try fusableChain(&random, spatial: spatial, channels: c, filters: k, groups: groups, activation: activation)
+            let context = "\(spatial)-D c \(c) k \(k) groups \(groups) \(activation) seed \(random.seed)"
+            let x = random.floats(shape.reduce(1, *))
+            let plain = try Model(serializedData: data, backend: reference, rewrites: false)
+            #expect(plain.rewrites.isEmpty && plain.plannedOperatorCounts.values.reduce(0, +) == 5, "\(context)")
+            let expected = try plain.run(["x": try reference.tensor(shape: shape, values: x)])["y"]!
+            for backend in try allBackends() {
+                let model = try Model(serializedData: data, backend: backend)
+                #expect(model.rewrites.map(\.removed) == ["Pad_padded (Pad)", "BatchNormalization_normal (BatchNormalization)", "Add_shifted (Add)", "\(activation)_y (\(activation))"], "\(context)")
+                #expect(model.plannedOperatorCounts == ["Conv+\(activation)": 1], "\(context)")
+                let y = try model.run(["x": try backend.tensor(shape: shape, values: x)])["y"]!
+                #expect(y.shape == expected.shape, "\(context)")
+                let discrepancy = Discrepancy(actual: try y.values(), expected: try expected.values())
+                #expect(discrepancy.relativeL2 <= 1e-5, "\(backend.name) \(context): \(discrepancy)")
+            }
+        }
+    }
+
+    @Test("rewrites leave a node that is not exactly mergeable: a Pad of ones, a Pad of the channel axis, an intermediate read twice or a graph output")
+    func rewritesRefused() throws {
+        var random = TestRandom()
+        let weight = Onnx_TensorProto(name: "W", shape: [2, 2, 3, 3], data: .float32(random.floats(36)))
+        let input = [Self.value("x", 1, [.fixed(1), .fixed(2), .fixed(5), .fixed(5)])]
+        func load(_ nodes: [Onnx_NodeProto], _ extra: [Onnx_TensorProto], outputs: [String]) throws -> Model {
+            try Model(
+                serializedData: try Self.model(nodes, initializers: [weight] + extra, inputs: input, outputs: outputs.map { Self.value($0, 1, []) }),
+                backend: ReferenceBackend())
+        }
+        let ones = try load(
+            [Self.node("Pad", ["x", "pads", "one"], ["p"]), Self.node("Conv", ["p", "W"], ["y"])],
+            [Onnx_TensorProto(name: "pads", shape: [8], data: .int64([0, 0, 1, 1, 0, 0, 1, 1])), Onnx_TensorProto(name: "one", shape: [], data: .float32([1]))],
+            outputs: ["y"])
+        #expect(ones.rewrites.isEmpty)
+        let channel = try load(
+            [Self.node("Pad", ["x", "pads"], ["p"]), Self.node("Conv", ["p", "W3"], ["y"])],
+            [Onnx_TensorProto(name: "pads", shape: [8], data: .int64([0, 1, 1, 1, 0, 0, 1, 1])),
+             Onnx_TensorProto(name: "W3", shape: [2, 3, 3, 3], data: .float32(random.floats(54)))],
+            outputs: ["y"])
+        #expect(channel.rewrites.isEmpty)
+        let twice = try load(
+            [Self.node("Conv", ["x", "W"], ["c"]), Self.node("Relu", ["c"], ["r"]), Self.node("Add", ["c", "r"], ["y"])], [], outputs: ["y"])
+        #expect(twice.rewrites.isEmpty)
+        let output = try load([Self.node("Conv", ["x", "W"], ["c"]), Self.node("Relu", ["c"], ["y"])], [], outputs: ["c", "y"])
+        #expect(output.rewrites.isEmpty && output.plannedOperatorCounts == ["Conv": 1, "Relu": 1])
+    }
 }

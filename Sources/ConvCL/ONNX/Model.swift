@@ -100,8 +100,10 @@ public final class Model {
     public let outputs: [ModelValue]
     /// The default domain's opset the model imports.
     public let opset: Int
-    /// How many nodes of each op type the graph has.
+    /// How many nodes of each op type the graph has (before any rewrite).
     public let operatorCounts: [String: Int]
+    /// The rewrites made at load, in order (empty with `rewrites: false`).
+    public let rewrites: [GraphRewrite]
     /// The backend the model runs on.
     public let backend: any Backend
 
@@ -122,19 +124,23 @@ public final class Model {
         var device: [String: Tensor] = [:]
     }
 
-    /// Loads the model at `url` (external data files beside it) for `backend`.
+    /// Loads the model at `url` (external data files beside it) for `backend`. With `rewrites`
+    /// (the default) each Conv absorbs the zero Pad before it and the BatchNormalization,
+    /// per-channel Add and activation after it where that is exact up to float32 rounding
+    /// (`rewrites` lists what was merged); `rewrites: false` runs the graph node for node.
     /// - Throws: `ConvCLError.invalidArgument` when the file cannot be read or parsed, or when any
     ///   node is unsupported (all of them listed).
-    public convenience init(contentsOf url: URL, backend: any Backend) throws {
-        try self.init(proto: Model.readProto(url), directory: url.deletingLastPathComponent(), backend: backend)
+    public convenience init(contentsOf url: URL, backend: any Backend, rewrites: Bool = true) throws {
+        try self.init(proto: Model.readProto(url), directory: url.deletingLastPathComponent(), backend: backend, rewrites: rewrites)
     }
 
     /// Loads a model from its serialized bytes; `directory` holds its external data files, if any.
-    public convenience init(serializedData data: Data, directory: URL? = nil, backend: any Backend) throws {
-        try self.init(proto: Model.parse(data), directory: directory, backend: backend)
+    /// `rewrites` as for `init(contentsOf:backend:rewrites:)`.
+    public convenience init(serializedData data: Data, directory: URL? = nil, backend: any Backend, rewrites: Bool = true) throws {
+        try self.init(proto: Model.parse(data), directory: directory, backend: backend, rewrites: rewrites)
     }
 
-    private init(proto: Onnx_ModelProto, directory: URL?, backend: any Backend) throws {
+    private init(proto: Onnx_ModelProto, directory: URL?, backend: any Backend, rewrites: Bool) throws {
         let opset = Model.defaultOpset(proto)
         let graph = proto.graph
         self.opset = opset
@@ -149,8 +155,6 @@ public final class Model {
             let (shape, values) = try tensor.decoded(directory: directory)
             initializers[tensor.name] = Tensor(shape: shape, host: values)
         }
-        self.initializers = initializers
-        deviceInitializers = backend is ReferenceBackend ? initializers : try initializers.mapValues { try backend.tensor(shape: $0.shape, data: $0.data()) }
 
         func value(_ info: Onnx_ValueInfoProto) -> ModelValue {
             let tensor = info.type.tensorType
@@ -182,14 +186,33 @@ public final class Model {
                 operation: "Model", argument: "nodes",
                 reason: "\(issues.count) node(s) cannot run:\n" + issues.map { "  \($0)" }.joined(separator: "\n"))
         }
+        var rewriter = GraphRewriter(nodes: nodes, initializers: initializers, graphOutputs: Set(outputs.map(\.name)))
+        if rewrites { try rewriter.run() }
+        self.nodes = rewriter.nodes
+        self.rewrites = rewriter.applied
+        self.initializers = rewriter.initializers
+        deviceInitializers = backend is ReferenceBackend
+            ? rewriter.initializers : try rewriter.initializers.mapValues { try backend.tensor(shape: $0.shape, data: $0.data()) }
         var lastUse: [String: Int] = [:]
-        for (index, node) in graph.node.enumerated() {
-            for name in node.input where !name.isEmpty { lastUse[name] = index }
+        for (index, node) in self.nodes.enumerated() {
+            for name in node.proto.input where !name.isEmpty { lastUse[name] = index }
         }
         for output in outputs { lastUse[output.name] = Int.max }
-        self.nodes = nodes
         self.lastUse = lastUse
         operatorCounts = Dictionary(graph.node.map { ($0.opType, 1) }, uniquingKeysWith: +)
+    }
+
+    /// How many nodes of each kind the model runs after its rewrites: a Conv with a fused
+    /// activation counts as "Conv+Relu" and the like.
+    public var plannedOperatorCounts: [String: Int] {
+        Dictionary(nodes.map { node in
+            switch node.activation {
+            case .none: (node.opType, 1)
+            case .relu: ("\(node.opType)+Relu", 1)
+            case .leakyReLU: ("\(node.opType)+LeakyRelu", 1)
+            case .sigmoid: ("\(node.opType)+Sigmoid", 1)
+            }
+        }, uniquingKeysWith: +)
     }
 
     /// Every ONNX operator (default domain) ConvCL runs, sorted.

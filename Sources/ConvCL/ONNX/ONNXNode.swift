@@ -6,6 +6,8 @@ struct ONNXNode {
     let proto: Onnx_NodeProto
     /// The default domain's opset the model imports.
     let opset: Int
+    /// A Conv's fused activation (a graph rewrite merged the node after it).
+    var activation: Activation = .none
 
     var opType: String { proto.opType }
     /// The node's name, or its first output's when it has none, for messages.

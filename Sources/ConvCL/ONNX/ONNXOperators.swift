@@ -316,9 +316,10 @@ enum ONNXOperators {
         let x = try run.input(0)
         let (padding, stride, dilation) = try spatial(run.node, rank: x.shape.count - 2)
         let groups = run.node.int("group", 1)
+        let activation = run.node.activation
         return x.shape.count == 3
-            ? .oneD(.init(stride: stride[0], padding: padding, dilation: dilation[0], groups: groups))
-            : .twoD(.init(stride: stride, padding: padding, dilation: dilation, groups: groups))
+            ? .oneD(.init(stride: stride[0], padding: padding, dilation: dilation[0], groups: groups, activation: activation))
+            : .twoD(.init(stride: stride, padding: padding, dilation: dilation, groups: groups, activation: activation))
     }
 
     /// The plan an OpenCL backend follows for a Conv node (nil for other nodes and backends).
