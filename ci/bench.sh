@@ -7,7 +7,8 @@
 #
 # Usage: ci/bench.sh [--filter TEXT] [--min-seconds S] [--rounds R]
 #   S: timing per case and peer, default 1; R: rounds it is split into, default 5 (ci/bench/peers.py
-#   times ConvCL and the peers of a case in turn in each round and takes the ratios within rounds)
+#   times ConvCL and the peers of a case in turn in each round and takes the ratios within rounds);
+#   TEXT: only the suite's cases whose names contain it, and no Basic Pitch end to end
 # The peers go into a virtual environment (.venv-bench, from PyPI) and libclblast-dev (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,9 @@ filter_args=()
 # tinygrad on the OpenCL device, like ConvCL; onnxruntime uses every core of the CPU.
 DEV=CL .venv-bench/bin/python ci/bench/peers.py "$out/convcl.json" "$out" \
     --min-seconds "$min_seconds" --rounds "$rounds" --filter "$filter" --clblast-tool "$out/clblast_convgemm" --clconv .build/release/clconv
-# Basic Pitch per call against onnxruntime and tinygrad, and its first call with empty caches.
-model=$(bash ci/fetch-basic-pitch.sh .venv-bench)
-DEV=CL .venv-bench/bin/python ci/bench/basic_pitch.py "$model" .build/release/clconv "$out" --rounds "$rounds" --tinygrad
+# Basic Pitch per call against onnxruntime and tinygrad, and its first call with empty caches
+# (the whole run only: a --filter picks cases of the suite).
+if [ -z "$filter" ]; then
+    model=$(bash ci/fetch-basic-pitch.sh .venv-bench)
+    DEV=CL .venv-bench/bin/python ci/bench/basic_pitch.py "$model" .build/release/clconv "$out" --rounds "$rounds" --tinygrad
+fi

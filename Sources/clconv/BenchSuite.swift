@@ -32,6 +32,9 @@ struct BenchCase: Sendable {
         // kernels over the audio (here the first octave, 36 bins, stride 1; others stride up to 256).
         BenchCase(name: "basicpitch3x39_c8_172x264", work: .conv2d(
             input: [1, 8, 172, 264], weight: [8, 8, 3, 39], Conv2DDescriptor(padding: .explicit([1, 19, 1, 19])))),
+        // Its second hot spot: 32 filters of 8×5×5 at stride (1, 3).
+        BenchCase(name: "basicpitch5x5_c8_k32_s1x3", work: .conv2d(
+            input: [1, 8, 172, 264], weight: [32, 8, 5, 5], Conv2DDescriptor(stride: [1, 3], padding: .explicit([2, 1, 2, 1])))),
         BenchCase(name: "basicpitch_cqt1x256_c36", work: .conv1d(input: [1, 1, 4096], weight: [36, 1, 256], .init())),
         BenchCase(name: "basicpitch_cqt1x256_c1_s2", work: .conv1d(input: [1, 1, 44098], weight: [1, 1, 256], .init(stride: 2))),
         BenchCase(name: "basicpitch_cqt1x256_c36_s16", work: .conv1d(input: [1, 1, 43844], weight: [36, 1, 256], .init(stride: 16))),

@@ -40,6 +40,7 @@ SUITE = {
     "stride2_7x7_c3_224": ("conv2d", dict(n=1, c=3, h=224, w=224, k=64, r=7, s=7, stride=2, pad=3, groups=1)),
     "audio1d_k512_s4_b8": ("conv1d", dict(n=8, c=1, l=4096, k=128, s=512, stride=4, pad=0, groups=1)),
     "basicpitch3x39_c8_172x264": ("conv2d", dict(n=1, c=8, h=172, w=264, k=8, r=3, s=39, stride=1, pad=(1, 19), groups=1)),
+    "basicpitch5x5_c8_k32_s1x3": ("conv2d", dict(n=1, c=8, h=172, w=264, k=32, r=5, s=5, stride=(1, 3), pad=(2, 1), groups=1)),
     "basicpitch_cqt1x256_c36": ("conv1d", dict(n=1, c=1, l=4096, k=36, s=256, stride=1, pad=0, groups=1)),
     "basicpitch_cqt1x256_c1_s2": ("conv1d", dict(n=1, c=1, l=44098, k=1, s=256, stride=2, pad=0, groups=1)),
     "basicpitch_cqt1x256_c36_s16": ("conv1d", dict(n=1, c=1, l=43844, k=36, s=256, stride=16, pad=0, groups=1)),
@@ -67,6 +68,11 @@ def pads(p):
     return tuple(p["pad"]) if isinstance(p["pad"], (tuple, list)) else (p["pad"], p["pad"])
 
 
+def strides(p):
+    """A 2-D case's strides (vertical, horizontal): `stride` is one for both axes or a pair."""
+    return tuple(p["stride"]) if isinstance(p["stride"], (tuple, list)) else (p["stride"], p["stride"])
+
+
 def operand_shapes(kind, p):
     if kind == "conv2d":
         return [(p["n"], p["c"], p["h"], p["w"]), (p["k"], p["c"] // p["groups"], p["r"], p["s"])]
@@ -80,9 +86,9 @@ def operand_shapes(kind, p):
 def work(kind, p):
     """(FLOPs, bytes) of one call, as clconv bench counts them; one of the two is None."""
     if kind == "conv2d":
-        ph, pw = pads(p)
-        oh = (p["h"] + 2 * ph - p["r"]) // p["stride"] + 1
-        ow = (p["w"] + 2 * pw - p["s"]) // p["stride"] + 1
+        (ph, pw), (sh, sw) = pads(p), strides(p)
+        oh = (p["h"] + 2 * ph - p["r"]) // sh + 1
+        ow = (p["w"] + 2 * pw - p["s"]) // sw + 1
         return 2 * p["n"] * p["k"] * oh * ow * (p["c"] // p["groups"]) * p["r"] * p["s"], None
     if kind == "conv1d":
         ol = (p["l"] + 2 * p["pad"] - p["s"]) // p["stride"] + 1
@@ -137,7 +143,7 @@ def onnxruntime_timer(kind, p, arrays):
     elif kind in ("conv2d", "conv1d"):
         rank = 2 if kind == "conv2d" else 1
         node = helper.make_node(
-            "Conv", ["x", "w"], ["y"], strides=[p["stride"]] * rank, pads=list(pads(p)) * 2 if rank == 2 else [p["pad"]] * 2,
+            "Conv", ["x", "w"], ["y"], strides=list(strides(p)) if rank == 2 else [p["stride"]], pads=list(pads(p)) * 2 if rank == 2 else [p["pad"]] * 2,
             group=p["groups"])
         inputs = [("x", x), ("w", arrays[1])]
     elif kind == "maxpool":
@@ -168,7 +174,7 @@ def tinygrad_timer(kind, p, arrays):
     tensors = [Tensor(a).realize() for a in arrays]
     if kind == "conv2d":
         ph, pw = pads(p)  # tinygrad's padding per side: left, right, top, bottom
-        f = lambda x, w: x.conv2d(w, stride=p["stride"], padding=(pw, pw, ph, ph), groups=p["groups"]).realize()
+        f = lambda x, w: x.conv2d(w, stride=strides(p), padding=(pw, pw, ph, ph), groups=p["groups"]).realize()
     elif kind == "conv1d":
         f = lambda x, w: x.conv2d(w, stride=p["stride"], padding=p["pad"], groups=p["groups"]).realize()
     elif kind == "maxpool":
@@ -189,7 +195,7 @@ def clblast_timer(kind, p, tool):
     if kind not in ("conv2d", "conv1d") or p["groups"] != 1:
         return None
     if kind == "conv2d":
-        args = [p["n"], p["c"], p["h"], p["w"], p["k"], p["r"], p["s"], *pads(p), p["stride"], p["stride"]]
+        args = [p["n"], p["c"], p["h"], p["w"], p["k"], p["r"], p["s"], *pads(p), *strides(p)]
     else:  # a 1-D convolution is a 2-D one of height 1
         args = [p["n"], p["c"], 1, p["l"], p["k"], 1, p["s"], 0, p["pad"], 1, p["stride"]]
 
