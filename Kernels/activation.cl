@@ -1,5 +1,4 @@
-// Elementwise activation: kind 1 = ReLU (NaN stays NaN, as in PyTorch), 2 = leaky ReLU with `slope`,
-// 3 = sigmoid.
+// Elementwise activation: kind 1 = ReLU (NaN stays NaN, as in PyTorch), 2 = leaky ReLU with `slope`.
 // Global size: count.
 
 __kernel void activation(
@@ -9,5 +8,5 @@ __kernel void activation(
     const int i = get_global_id(0);
     if (i >= count) return;
     const float x = input[i];
-    output[i] = kind == 1 ? (x < 0.0f ? 0.0f : x) : kind == 3 ? 1.0f / (1.0f + exp(-x)) : (x > 0.0f ? x : slope * x);
+    output[i] = kind == 1 ? (x < 0.0f ? 0.0f : x) : (x > 0.0f ? x : slope * x);
 }

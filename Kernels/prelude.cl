@@ -16,13 +16,11 @@
 #define TILE_N 16
 #endif
 
-// The fused activation of a vector y of type T: 0 none, 1 ReLU, 2 leaky ReLU with `slope`,
-// 3 sigmoid (the expression of the elementwise table's Sigmoid row). NaN passes through all
-// (comparisons with NaN are false), as in PyTorch.
+// The fused activation of a vector y of type T: 0 none, 1 ReLU, 2 leaky ReLU with `slope`. NaN
+// passes through both (comparisons with NaN are false), as in PyTorch.
 #define ACTIVATE(T, y, activation, slope) \
     ((activation) == 1 ? select((y), (T)(0.0f), isless((y), (T)(0.0f))) \
-     : (activation) == 2 ? select((y) * (slope), (y), isgreater((y), (T)(0.0f))) \
-     : (activation) == 3 ? (T)(1.0f) / ((T)(1.0f) + exp(-(y))) : (y))
+     : (activation) == 2 ? select((y) * (slope), (y), isgreater((y), (T)(0.0f))) : (y))
 
 // For helpers that take or return vectors: PoCL left some of them as calls, with each float16
 // passed through the stack (store_inside took 7% of mel3x3_c1's direct kernel as a call).

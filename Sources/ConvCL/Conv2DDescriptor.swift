@@ -24,8 +24,6 @@ public enum Activation: Sendable, Hashable {
     case relu
     /// x for x > 0, slope · x otherwise.
     case leakyReLU(slope: Float)
-    /// 1 / (1 + e^−x), as ONNX's Sigmoid.
-    case sigmoid
 }
 
 /// The parameters of a 2-D convolution over NCHW float32 tensors.

@@ -152,12 +152,11 @@ func int32Arguments(_ values: [Int], _ operation: String) throws -> [KernelArgum
     try values.map { .int32(try int32($0, operation)) }
 }
 
-/// An activation as the kernels' (kind, slope) arguments: 0 none, 1 ReLU, 2 leaky ReLU, 3 sigmoid.
+/// An activation as the kernels' (kind, slope) arguments: 0 none, 1 ReLU, 2 leaky ReLU.
 func activationArguments(_ activation: Activation) -> (Int32, Float) {
     switch activation {
     case .none: (0, 0)
     case .relu: (1, 0)
     case .leakyReLU(let slope): (2, slope)
-    case .sigmoid: (3, 0)
     }
 }

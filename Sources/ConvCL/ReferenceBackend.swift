@@ -1,5 +1,3 @@
-import Foundation
-
 /// The CPU reference: plain Swift loops accumulating in Double, written to be obviously right,
 /// never fast. Every kernel is tested against it, and it is the fallback when no OpenCL device
 /// exists.
@@ -75,6 +73,5 @@ func apply(_ activation: Activation, _ value: Double) -> Double {
     case .none: value
     case .relu: value < 0 ? 0 : value  // NaN stays NaN, as in PyTorch
     case .leakyReLU(let slope): value > 0 ? value : Double(slope) * value
-    case .sigmoid: 1 / (1 + exp(-value))
     }
 }

@@ -49,7 +49,7 @@ struct RunCommand: ParsableCommand {
     var groups: Int?
     @Option(help: "Convolutions: cross-correlation or convolution (kernel flipped). Default: cross-correlation.")
     var mode: String?
-    @Option(help: "Convolutions: none, relu, leaky-relu or sigmoid, applied after the bias. Default: none.")
+    @Option(help: "Convolutions: none, relu or leaky-relu, applied after the bias. Default: none.")
     var activation: String?
     // Unconditional parsing: a value that starts with "-" (a negative slope or axis) is the
     // option's value as the user typed it, not another option.
@@ -190,8 +190,7 @@ struct RunCommand: ParsableCommand {
         case nil, "none": return .none
         case "relu": return .relu
         case "leaky-relu": return .leakyReLU(slope: slope ?? 0.01)
-        case "sigmoid": return .sigmoid
-        default: throw ValidationError("--activation \(activation!): expected none, relu, leaky-relu or sigmoid")
+        default: throw ValidationError("--activation \(activation!): expected none, relu or leaky-relu")
         }
     }
 }

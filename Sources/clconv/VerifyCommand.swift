@@ -50,11 +50,11 @@ struct VerifyCommand: ParsableCommand {
             // Wide padding: the GEMM's patches and the direct kernel's rows reach past one
             // 16-column chunk (padding 18 on the left).
             ("conv2d 3x3 pad 18", [image, weights2D, bias7], false, { b, t in
-                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .explicit([17, 18, 0, 2]), activation: .sigmoid)).values()
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .explicit([17, 18, 0, 2]))).values()
             }),
             // Tall padding: Winograd's work-items take 4 tile rows, with its widest left pad.
             ("conv2d 3x3 pad 2", [image, weights2D, bias7], false, { b, t in
-                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .explicit([17, 2, 0, 2]), activation: .sigmoid)).values()
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .explicit([17, 2, 0, 2]))).values()
             }),
             ("conv2d depthwise", [image, depthwise], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 5)).values()
@@ -70,7 +70,7 @@ struct VerifyCommand: ParsableCommand {
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(padding: .sameLower, mode: .convolution)).values()
             }),
             ("conv1d", [audio, weights1D, bias4], false, { b, t in
-                try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower, activation: .sigmoid)).values()
+                try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower)).values()
             }),
         ]
         // Winograd computes only 3×3 convolutions with stride 1, dilation 1, one group and left pads up to 2.

@@ -231,7 +231,7 @@ struct ModelTests {
         // (spatial axes, channels, filters, groups): one group, two groups, depthwise.
         let cases = [(2, 3, 5, 1), (2, 4, 6, 2), (2, 5, 5, 5), (1, 3, 4, 1), (1, 4, 4, 4)]
         for (index, (spatial, c, k, groups)) in cases.enumerated() {
-            let activation = ["Relu", "LeakyRelu", "Sigmoid"][index % 3]
+            let activation = ["Relu", "LeakyRelu"][index % 2]
             let (data, shape) = try fusableChain(&random, spatial: spatial, channels: c, filters: k, groups: groups, activation: activation)
             let context = "\(spatial)-D c \(c) k \(k) groups \(groups) \(activation) seed \(random.seed)"
             let x = random.floats(shape.reduce(1, *))
@@ -250,7 +250,7 @@ struct ModelTests {
         }
     }
 
-    @Test("rewrites leave a node that is not exactly mergeable: a Pad of ones, a Pad of the channel axis, an intermediate read twice or a graph output")
+    @Test("rewrites leave a node that is not exactly mergeable: a Pad of ones, a Pad of the channel axis, an intermediate read twice or a graph output, a Sigmoid")
     func rewritesRefused() throws {
         var random = TestRandom()
         let weight = Onnx_TensorProto(name: "W", shape: [2, 2, 3, 3], data: .float32(random.floats(36)))
@@ -276,5 +276,7 @@ struct ModelTests {
         #expect(twice.rewrites.isEmpty)
         let output = try load([Self.node("Conv", ["x", "W"], ["c"]), Self.node("Relu", ["c"], ["y"])], [], outputs: ["c", "y"])
         #expect(output.rewrites.isEmpty && output.plannedOperatorCounts == ["Conv": 1, "Relu": 1])
+        let sigmoid = try load([Self.node("Conv", ["x", "W"], ["c"]), Self.node("Sigmoid", ["c"], ["y"])], [], outputs: ["y"])
+        #expect(sigmoid.rewrites.isEmpty)
     }
 }

@@ -126,7 +126,7 @@ public final class Model {
 
     /// Loads the model at `url` (external data files beside it) for `backend`. With `rewrites`
     /// (the default) each Conv absorbs the zero Pad before it and the BatchNormalization,
-    /// per-channel Add and activation after it where that is exact up to float32 rounding
+    /// per-channel Add and Relu or LeakyRelu after it where that is exact up to float32 rounding
     /// (`rewrites` lists what was merged); `rewrites: false` runs the graph node for node.
     /// - Throws: `ConvCLError.invalidArgument` when the file cannot be read or parsed, or when any
     ///   node is unsupported (all of them listed).
@@ -210,7 +210,6 @@ public final class Model {
             case .none: (node.opType, 1)
             case .relu: ("\(node.opType)+Relu", 1)
             case .leakyReLU: ("\(node.opType)+LeakyRelu", 1)
-            case .sigmoid: ("\(node.opType)+Sigmoid", 1)
             }
         }, uniquingKeysWith: +)
     }
