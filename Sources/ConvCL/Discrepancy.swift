@@ -28,4 +28,17 @@ public struct Discrepancy: Sendable, Equatable {
         self.maxAbsolute = maxAbsolute
         relativeL2 = norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
     }
+
+    /// The largest |actual − expected| / scale over the elements: for a sum, `scale` is the same
+    /// sum of |x| (its condition), where a relative error would blow up on outputs that cancel to
+    /// near zero. Infinite when the counts differ.
+    public static func largestScaledError(actual: [Float], expected: [Float], scale: [Float]) -> Double {
+        guard actual.count == expected.count, expected.count == scale.count else { return .infinity }
+        var worst = 0.0
+        for index in actual.indices {
+            let difference = abs(Double(actual[index]) - Double(expected[index]))
+            worst = max(worst, difference / max(Double(scale[index]), 1e-30))
+        }
+        return worst
+    }
 }

@@ -152,12 +152,8 @@ struct VerifyCommand: ParsableCommand {
                 // is most of the result: each output's error is measured against the same
                 // reduction of |x|, the sum's condition.
                 let scale = try check.run(reference, try check.inputs.map { try reference.tensor(shape: $0.0, values: $0.1.map(abs)) })
-                var worst = 0.0
-                for index in 0..<min(actual.count, expected.count, scale.count) {
-                    let difference = abs(Double(actual[index]) - Double(expected[index]))
-                    worst = max(worst, difference / max(Double(scale[index]), 1e-30))
-                }
-                ok = actual.count == expected.count && worst <= 1e-5
+                let worst = Discrepancy.largestScaledError(actual: actual, expected: expected, scale: scale)
+                ok = worst <= 1e-5
                 measure = "of sum |x| \(format(worst))"
             }
             if !ok { failures.append(name) }

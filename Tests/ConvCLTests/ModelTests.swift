@@ -25,6 +25,14 @@ struct ModelTests {
         return a
     }
 
+    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .int
+        a.i = Int64(value)
+        return a
+    }
+
     static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()
         a.name = name
@@ -73,7 +81,7 @@ struct ModelTests {
             Self.node("Shape", ["x"], ["shape"]),
             Self.node("Gather", ["shape", "zero"], ["batch"]),
             Self.node("Unsqueeze", ["batch", "axes"], ["batch1"]),
-            Self.node("Concat", ["batch1", "minusOne"], ["target"], [{ var a = Onnx_AttributeProto(); a.name = "axis"; a.type = .int; a.i = 0; return a }()]),
+            Self.node("Concat", ["batch1", "minusOne"], ["target"], [Self.int("axis", 0)]),
             Self.node("Reshape", ["pool", "target"], ["y"]),
         ]
         let initializers = [
@@ -202,7 +210,7 @@ struct ModelTests {
         let variance = random.floats(k).map { abs($0) + 0.1 }
         let nodes = [
             Self.node("Pad", ["x", "pads", "zero"], ["padded"]),
-            Self.node("Conv", ["padded", "W", "B"], ["conv"], [Self.ints("pads", convPads), { var a = Onnx_AttributeProto(); a.name = "group"; a.type = .int; a.i = Int64(groups); return a }()]),
+            Self.node("Conv", ["padded", "W", "B"], ["conv"], [Self.ints("pads", convPads), Self.int("group", groups)]),
             Self.node("BatchNormalization", ["conv", "scale", "beta", "mean", "variance"], ["normal"], [Self.float("epsilon", 1e-3)]),
             Self.node("Add", ["shift", "normal"], ["shifted"]),
             Self.node(activation, ["shifted"], ["y"], activation == "LeakyRelu" ? [Self.float("alpha", 0.2)] : []),

@@ -241,11 +241,7 @@ struct PropertyTests {
                 let scale = try reference.reduce(try reference.tensor(shape: shape, values: values.map(abs)), descriptor: descriptor).values()
                 let actual = try device.reduce(try device.tensor(shape: shape, values: values), descriptor: descriptor).values()
                 #expect(actual.count == expected.count, "\(context)")
-                var worst = 0.0
-                for index in 0..<min(actual.count, expected.count) {
-                    let difference = abs(Double(actual[index]) - Double(expected[index]))
-                    worst = max(worst, difference / max(Double(scale[index]), 1e-30))
-                }
+                let worst = Discrepancy.largestScaledError(actual: actual, expected: expected, scale: scale)
                 #expect(worst <= 1e-5, "error \(worst) of the sum of |x|; \(context)")
                 continue
             }

@@ -2,8 +2,8 @@ import Foundation
 
 /// One rewrite ConvCL made to a model's graph when it loaded it: the nodes merged into a Conv.
 public struct GraphRewrite: Sendable, CustomStringConvertible {
-    /// What was merged: "Pad into Conv's pads", "BatchNormalization into Conv's weights",
-    /// "Add into Conv's bias", or "<Relu or LeakyRelu> fused".
+    /// How it was merged: "zero padding into its pads [...]", "batch normalisation into its
+    /// weights and bias", "a per-channel constant into its bias", or "Relu fused" / "LeakyRelu fused".
     public let kind: String
     /// The Conv node that now does the merged work.
     public let node: String
@@ -115,9 +115,14 @@ struct GraphRewriter {
         let follower = nodes[next]
         var proto = conv.proto
         var activation = Activation.none
+        let kind: String
         switch follower.opType {
-        case "Relu": activation = .relu
-        case "LeakyRelu": activation = .leakyReLU(slope: follower.float("alpha", 0.01))
+        case "Relu":
+            activation = .relu
+            kind = "Relu fused"
+        case "LeakyRelu":
+            activation = .leakyReLU(slope: follower.float("alpha", 0.01))
+            kind = "LeakyRelu fused"
         case "BatchNormalization":
             guard follower.proto.output.count == 1, follower.int("training_mode", 0) == 0,
                 let (weightShape, weight) = try constant(conv.proto.input[1]), weightShape.count >= 3
@@ -133,7 +138,7 @@ struct GraphRewriter {
             let folded = weight.indices.map { Float(weight[$0] * factor[$0 / perFilter]) }
             let foldedBias = (0..<k).map { Float((bias[$0] - mean[$0]) * factor[$0] + beta[$0]) }
             proto.input = [proto.input[0], addInitializer("\(output)/folded_weight", weightShape, folded), addInitializer("\(output)/folded_bias", [k], foldedBias)]
-            record("batch normalisation into its weights and bias", conv: index, removed: next)
+            kind = "batch normalisation into its weights and bias"
         case "Add":
             guard follower.proto.input.count == 2, let other = follower.proto.input.first(where: { $0 != output }),
                 let weightShape = try constant(conv.proto.input[1])?.shape, weightShape.count >= 3, let (shape, addend) = try constant(other)
@@ -148,12 +153,12 @@ struct GraphRewriter {
             else { return false }
             let sum = (0..<k).map { Float(bias[$0] + addend[aligned[1] == 1 ? 0 : $0]) }
             proto.input = [proto.input[0], proto.input[1], addInitializer("\(output)/folded_bias", [k], sum)]
-            record("a per-channel constant into its bias", conv: index, removed: next)
+            kind = "a per-channel constant into its bias"
         default:
             return false
         }
         proto.output = follower.proto.output
-        if activation != .none { record("\(follower.opType) fused", conv: index, removed: next) }
+        record(kind, conv: index, removed: next)
         nodes[index] = ONNXNode(proto: proto, opset: conv.opset, activation: activation)
         nodes.remove(at: next)
         return true
