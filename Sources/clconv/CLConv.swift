@@ -12,7 +12,7 @@ struct CLConv: ParsableCommand {
             2 for device or runtime failures. Errors are one line on stderr.
             """,
         subcommands: [
-            DevicesCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, DemoCommand.self, PrepareCommand.self, ModelCommand.self,
+            DevicesCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, DemoCommand.self, PrepareCommand.self, ModelCommand.self, TranscribeCommand.self,
         ]
     )
 
@@ -35,7 +35,7 @@ struct CLConv: ParsableCommand {
     /// Whether ArgumentParser raised the error (bad usage), rather than a command's own work.
     static func isParseError(_ error: any Error) -> Bool {
         !(error is NPYError || error is InputError || error is RuntimeFailure || error is ConvCLError
-            || error is OpenCLError || error is ValidationError)
+            || error is OpenCLError || error is ValidationError || error is AudioFileError)
     }
 
     static func fail(_ message: String, status: Int32) -> Never {
@@ -53,7 +53,7 @@ struct CLConv: ParsableCommand {
     /// 1 for what the user can fix in the call or its files, 2 for the device and the runtime.
     static func exitStatus(for error: any Error) -> Int32 {
         switch error {
-        case is ValidationError, is NPYError, is InputError: 1
+        case is ValidationError, is NPYError, is InputError, is AudioFileError: 1
         case ConvCLError.invalidArgument: 1
         default: 2
         }

@@ -13,6 +13,15 @@ struct RGBImage {
         pixels = [UInt8](repeating: 0, count: width * height * 3)
     }
 
+    /// Sets one pixel; coordinates outside the image are ignored.
+    mutating func set(x: Int, y: Int, _ color: (UInt8, UInt8, UInt8)) {
+        guard (0..<width).contains(x), (0..<height).contains(y) else { return }
+        let offset = (y * width + x) * 3
+        pixels[offset] = color.0
+        pixels[offset + 1] = color.1
+        pixels[offset + 2] = color.2
+    }
+
     /// Paints `values` (row-major, `rows` × `columns`) at (`x`, `y`), each value a `scale` × `scale`
     /// block, colored from its position between the values' minimum and maximum. Row 0 is drawn at
     /// the bottom when `flipped` (low frequencies at the bottom of a spectrogram).
