@@ -17,6 +17,7 @@ fi
 
 bash ci/kernel-check.sh
 bash ci/model-check.sh
+bash ci/transcribe-check.sh
 
 # Last, so that the test runner's summary closes the output.
 swift test --skip-build "$@"

@@ -76,6 +76,7 @@ struct TranscribeCommand: ParsableCommand {
         for path in outputs + [input] where path.isEmpty { throw ValidationError("an empty path was given") }
 
         // Bad input fails before the model loads.
+        try options.validate()
         _ = try WAVReader(contentsOf: URL(fileURLWithPath: input))
         let modelURL = URL(fileURLWithPath: modelPath)
         guard FileManager.default.isReadableFile(atPath: modelPath) else { throw InputError("\(modelPath): cannot be read (the Basic Pitch model)") }

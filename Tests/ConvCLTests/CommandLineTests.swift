@@ -280,4 +280,32 @@ struct CommandLineTests {
         let broken = try runCLConv(["demo", path("broken.wav")])
         #expect(broken.status == 1 && broken.stderr.contains("broken.wav"), "\(broken.stderr)")
     }
+
+    @Test("transcribe: a bad WAV file, model or output is one line naming it, exit 1, nothing written")
+    func transcribeRefusals() throws {
+        let good = AudioTests.wav(samples: (0..<800).map { sin(Double($0) / 9) * 0.5 }, channels: 1, rate: 8000, tag: 1, bits: 16)
+        try Data(good).write(to: URL(fileURLWithPath: path("good.wav")))
+        var adpcm = good
+        adpcm[32] = 2  // the fmt chunk's format tag, after the LIST chunk
+        try Data(adpcm).write(to: URL(fileURLWithPath: path("adpcm.wav")))
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: path("bad.onnx")))
+        let outputs = ["--midi", path("out.mid"), "--csv", path("out.csv"), "--png", path("out.png")]
+        let cases: [(arguments: [String], message: String)] = [
+            (["adpcm.wav", "--model", path("bad.onnx")], "adpcm.wav: unsupported encoding: ADPCM"),
+            (["missing.wav", "--model", path("bad.onnx")], "missing.wav: cannot be read"),
+            (["good.wav", "--model", path("bad.onnx")], "bad.onnx"),
+            (["good.wav", "--model", path("absent.onnx")], "absent.onnx: cannot be read"),
+            (["good.wav"], "no model"),
+            (["good.wav", "--model", path("bad.onnx"), "--onset-threshold", "1.5"], "onsetThreshold"),
+        ]
+        for (arguments, message) in cases {
+            let files = arguments.map { $0.hasSuffix(".wav") ? path($0) : $0 }
+            let run = try runCLConv(["transcribe"] + files + outputs, environment: ["CONVCL_BASIC_PITCH_MODEL": ""])
+            #expect(run.status == 1 && run.stderr.contains(message), "\(arguments): \(run.status) \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+            for output in ["out.mid", "out.csv", "out.png"] {
+                #expect(!FileManager.default.fileExists(atPath: path(output)), "\(arguments) left \(output)")
+            }
+        }
+    }
 }

@@ -232,12 +232,12 @@ public final class Model {
         do { data = try Data(contentsOf: url) } catch {
             throw ConvCLError.invalidArgument(operation: "Model", argument: "url", reason: "cannot read \(url.path): \(error.localizedDescription)")
         }
-        return try parse(data)
+        return try parse(data, name: url.path)
     }
 
-    private static func parse(_ data: Data) throws -> Onnx_ModelProto {
+    private static func parse(_ data: Data, name: String = "data") throws -> Onnx_ModelProto {
         do { return try Onnx_ModelProto(serializedBytes: data) } catch {
-            throw ConvCLError.invalidArgument(operation: "Model", argument: "data", reason: "not an ONNX model: \(error)")
+            throw ConvCLError.invalidArgument(operation: "Model", argument: name, reason: "not an ONNX model (\(data.count) bytes): \(error)")
         }
     }
 

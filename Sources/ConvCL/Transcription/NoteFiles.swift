@@ -19,7 +19,8 @@ public enum NoteFiles {
                 bends[j] = false
             }
         }
-        // (tick, order at equal ticks: offs, then bends, then ons; bytes)
+        // (tick, order at equal ticks: offs, then bends, then ons; bytes), kept in the order made
+        // within equal keys (a bend's reset follows the bend).
         var events: [(tick: Int, order: Int, bytes: [UInt8])] = []
         for (index, note) in sorted.enumerated() {
             let pitch = UInt8(min(max(note.pitch, 0), 127))
@@ -34,7 +35,7 @@ public enum NoteFiles {
             }
             events.append((end, 1, [0xE0, 0x00, 0x40]))
         }
-        events.sort { ($0.tick, $0.order) < ($1.tick, $1.order) }
+        events = events.enumerated().sorted { ($0.element.tick, $0.element.order, $0.offset) < ($1.element.tick, $1.element.order, $1.offset) }.map(\.element)
 
         var track: [UInt8] = [0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20]  // tempo: 500000 µs per beat
         track += [0x00, 0xFF, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08]  // 4/4

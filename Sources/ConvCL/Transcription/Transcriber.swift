@@ -22,8 +22,8 @@ public struct NoteEvent: Sendable, Hashable {
         self.pitchBends = pitchBends
     }
 
-    /// MIDI velocity: 127 times the amplitude, rounded.
-    public var velocity: Int { min(127, max(0, Int((127 * amplitude).rounded()))) }
+    /// MIDI velocity: 127 times the amplitude, rounded half to even (as NumPy rounds).
+    public var velocity: Int { min(127, max(0, Int((127 * amplitude).rounded(.toNearestOrEven)))) }
 }
 
 /// How notes are made from the posteriorgram; the defaults are Basic Pitch's.
@@ -48,6 +48,32 @@ public struct TranscriptionOptions: Sendable, Hashable {
     public var windowsPerBatch = 4
 
     public init() {}
+
+    /// Checks every option's range.
+    /// - Throws: `ConvCLError.invalidArgument` naming the option and its value.
+    public func validate() throws {
+        let options = self
+        for (name, value) in [("onsetThreshold", options.onsetThreshold), ("frameThreshold", options.frameThreshold)]
+        where !(0...1).contains(value) {
+            throw Self.invalid(name, "\(value) is outside [0, 1]")
+        }
+        guard options.minimumNoteMilliseconds >= 0, options.minimumNoteMilliseconds.isFinite else {
+            throw Self.invalid("minimumNoteMilliseconds", "\(options.minimumNoteMilliseconds) is negative or not finite")
+        }
+        for (name, value) in [("minimumFrequency", options.minimumFrequency), ("maximumFrequency", options.maximumFrequency)] {
+            if let value, !(value > 0 && value.isFinite) { throw Self.invalid(name, "\(value) Hz is not a positive frequency") }
+        }
+        if let low = options.minimumFrequency, let high = options.maximumFrequency, low >= high {
+            throw Self.invalid("minimumFrequency", "\(low) Hz is not below maximumFrequency \(high) Hz")
+        }
+        guard (1...64).contains(options.windowsPerBatch) else {
+            throw Self.invalid("windowsPerBatch", "\(options.windowsPerBatch) is outside 1 to 64")
+        }
+    }
+
+    private static func invalid(_ argument: String, _ reason: String) -> ConvCLError {
+        .invalidArgument(operation: "Transcriber", argument: argument, reason: reason)
+    }
 
     /// The minimum note length in frames, as Basic Pitch rounds it.
     public var minimumNoteFrames: Int {
@@ -107,22 +133,7 @@ public final class Transcriber {
         for name in [Self.noteName, Self.onsetName, Self.contourName] where !model.outputs.contains(where: { $0.name == name }) {
             throw fail("model", "has no output '\(name)' (outputs: \(model.outputs.map(\.name))): not Basic Pitch's nmp.onnx")
         }
-        for (name, value) in [("onsetThreshold", options.onsetThreshold), ("frameThreshold", options.frameThreshold)]
-        where !(0...1).contains(value) {
-            throw fail(name, "\(value) is outside [0, 1]")
-        }
-        guard options.minimumNoteMilliseconds >= 0, options.minimumNoteMilliseconds.isFinite else {
-            throw fail("minimumNoteMilliseconds", "\(options.minimumNoteMilliseconds) is negative or not finite")
-        }
-        for (name, value) in [("minimumFrequency", options.minimumFrequency), ("maximumFrequency", options.maximumFrequency)] {
-            if let value, !(value > 0 && value.isFinite) { throw fail(name, "\(value) Hz is not a positive frequency") }
-        }
-        if let low = options.minimumFrequency, let high = options.maximumFrequency, low >= high {
-            throw fail("minimumFrequency", "\(low) Hz is not below maximumFrequency \(high) Hz")
-        }
-        guard (1...64).contains(options.windowsPerBatch) else {
-            throw fail("windowsPerBatch", "\(options.windowsPerBatch) is outside 1 to 64")
-        }
+        try options.validate()
         self.model = model
         self.options = options
     }
