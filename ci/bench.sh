@@ -2,7 +2,8 @@
 # Runs the benchmark suite on ConvCL and its peers in one run and prints ConvCL's rate against
 # each: onnxruntime (CPU), tinygrad (OpenCL) and CLBlast's convgemm (OpenCL) on the same device,
 # plus the device's copy bandwidth and FMA peak; then Basic Pitch end to end against onnxruntime
-# and tinygrad (ci/bench/basic_pitch.py). Writes out/bench/{convcl,bench,basic_pitch}.json and
+# and tinygrad (ci/bench/basic_pitch.py), and clconv transcribe against Basic Pitch's Python predict
+# (ci/bench/transcribe.py). Writes out/bench/{convcl,bench,basic_pitch,transcribe}.json and
 # out/bench/bench.svg. Not part of the tests or CI: the numbers depend on the machine and its load.
 #
 # Usage: ci/bench.sh [--filter TEXT] [--min-seconds S] [--rounds R]
@@ -56,4 +57,9 @@ DEV=CL .venv-bench/bin/python ci/bench/peers.py "$out/convcl.json" "$out" \
 if [ -z "$filter" ]; then
     model=$(bash ci/fetch-basic-pitch.sh .venv-bench)
     DEV=CL .venv-bench/bin/python ci/bench/basic_pitch.py "$model" .build/release/clconv "$out" --rounds "$rounds" --tinygrad
+    # clconv transcribe against Basic Pitch's Python predict (its virtual environment is
+    # ci/transcribe-check.sh's).
+    [ -x .venv-basic-pitch/bin/python ] || bash ci/transcribe-check.sh
+    gcc -O2 -Wall -o "$out/trivial_kernel" ci/bench/trivial_kernel.c -lOpenCL
+    .venv-basic-pitch/bin/python ci/bench/transcribe.py "$model" .build/release/clconv "$out" --rounds "$rounds" --trivial-kernel "$out/trivial_kernel"
 fi

@@ -20,7 +20,9 @@ struct NoteDecoder {
     func notes(from posteriorgram: Posteriorgram) -> [NoteEvent] {
         let frames = posteriorgram.frameCount, keys = Posteriorgram.keyCount
         guard frames > 0 else { return [] }
-        var note = posteriorgram.note.map(Double.init)
+        // Likelihoods stay float32 (remaining energy only ever drops to zero); the onsets become
+        // Double, as Basic Pitch's inferred onsets are, so that ties fall as they fall there.
+        var note = posteriorgram.note
         var onset = posteriorgram.onset.map(Double.init)
         silenceOutsideLimits(&note, &onset, frames: frames)
         if options.inferOnsets { inferOnsets(&onset, note: note, frames: frames) }
@@ -49,7 +51,7 @@ struct NoteDecoder {
         for (start, key) in onsets.reversed() where start < frames - 1 {
             var frame = start + 1, below = 0
             while frame < frames - 1, below < Self.energyTolerance {
-                below = remaining[frame * keys + key] < threshold ? below + 1 : 0
+                below = Double(remaining[frame * keys + key]) < threshold ? below + 1 : 0
                 frame += 1
             }
             let end = frame - below
@@ -61,15 +63,15 @@ struct NoteDecoder {
         if options.melodiaTrick {
             // Remaining energy only ever drops to zero, so the strongest cell still intact in
             // (value descending, index ascending) order is the current maximum.
-            let candidates = remaining.indices.filter { remaining[$0] > threshold }
-                .sorted { remaining[$0] != remaining[$1] ? remaining[$0] > remaining[$1] : $0 < $1 }
-            let original = remaining
-            for index in candidates where remaining[index] == original[index] && remaining[index] > threshold {
+            var candidates: [(value: Float, index: Int)] = []
+            for index in remaining.indices where Double(remaining[index]) > threshold { candidates.append((remaining[index], index)) }
+            candidates.sort { $0.value != $1.value ? $0.value > $1.value : $0.index < $1.index }
+            for (value, index) in candidates where remaining[index] == value {
                 let middle = index / keys, key = index % keys
                 remaining[index] = 0
                 var frame = middle + 1, below = 0
                 while frame < frames - 1, below < Self.energyTolerance {
-                    below = remaining[frame * keys + key] < threshold ? below + 1 : 0
+                    below = Double(remaining[frame * keys + key]) < threshold ? below + 1 : 0
                     clear(frame, key)
                     frame += 1
                 }
@@ -77,7 +79,7 @@ struct NoteDecoder {
                 frame = middle - 1
                 below = 0
                 while frame > 0, below < Self.energyTolerance {
-                    below = remaining[frame * keys + key] < threshold ? below + 1 : 0
+                    below = Double(remaining[frame * keys + key]) < threshold ? below + 1 : 0
                     clear(frame, key)
                     frame -= 1
                 }
@@ -89,7 +91,7 @@ struct NoteDecoder {
 
         return events.map { event in
             var sum = 0.0
-            for frame in event.start..<event.end { sum += note[frame * keys + event.key] }
+            for frame in event.start..<event.end { sum += Double(note[frame * keys + event.key]) }
             return NoteEvent(
                 start: Posteriorgram.time(ofFrame: event.start), end: Posteriorgram.time(ofFrame: event.end),
                 pitch: event.key + Posteriorgram.lowestMIDIPitch, amplitude: sum / Double(event.end - event.start),
@@ -98,7 +100,7 @@ struct NoteDecoder {
     }
 
     /// Zeroes the keys below the minimum and from the maximum frequency on (Basic Pitch's rounding).
-    private func silenceOutsideLimits(_ note: inout [Double], _ onset: inout [Double], frames: Int) {
+    private func silenceOutsideLimits(_ note: inout [Float], _ onset: inout [Double], frames: Int) {
         let keys = Posteriorgram.keyCount
         func key(_ hertz: Double) -> Int {
             min(max(Int((12 * log2(hertz / 440) + 69 - Double(Posteriorgram.lowestMIDIPitch)).rounded(.toNearestOrEven)), 0), keys)
@@ -117,13 +119,13 @@ struct NoteDecoder {
     }
 
     /// The onsets' maximum with the scaled rise of the note likelihood over the last two frames.
-    private func inferOnsets(_ onset: inout [Double], note: [Double], frames: Int) {
+    private func inferOnsets(_ onset: inout [Double], note: [Float], frames: Int) {
         let keys = Posteriorgram.keyCount
         var rise = [Double](repeating: 0, count: frames * keys)
         for frame in 2..<max(frames, 2) {
             for key in 0..<keys {
-                let value = note[frame * keys + key]
-                let smallest = min(value - note[(frame - 1) * keys + key], value - note[(frame - 2) * keys + key])
+                let value = Double(note[frame * keys + key])
+                let smallest = min(value - Double(note[(frame - 1) * keys + key]), value - Double(note[(frame - 2) * keys + key]))
                 rise[frame * keys + key] = max(smallest, 0)
             }
         }

@@ -212,11 +212,11 @@ public final class Transcriber {
         }
         // Basic Pitch keeps floor(samples · 86 / 22050) frames (86: its integer frame rate).
         let kept = min(Int((Double(sampleCount) * (Double(Self.sampleRate / Self.frameHop) / Double(Self.sampleRate))).rounded(.down)), stitched.note.count / Posteriorgram.keyCount)
-        let posteriorgram = Posteriorgram(
-            frameCount: kept,
-            note: Array(stitched.note.prefix(kept * Posteriorgram.keyCount)),
-            onset: Array(stitched.onset.prefix(kept * Posteriorgram.keyCount)),
-            contour: Array(stitched.contour.prefix(options.pitchBends ? kept * Posteriorgram.contourBinCount : 0)))
+        stitched.note.removeLast(stitched.note.count - kept * Posteriorgram.keyCount)
+        stitched.onset.removeLast(stitched.onset.count - kept * Posteriorgram.keyCount)
+        stitched.contour.removeLast(stitched.contour.count - (options.pitchBends ? kept * Posteriorgram.contourBinCount : 0))
+        let posteriorgram = Posteriorgram(frameCount: kept, note: stitched.note, onset: stitched.onset, contour: stitched.contour)
+        stitched = Posteriorgram(frameCount: 0, note: [], onset: [], contour: [])
         let notes = NoteDecoder(options: options).notes(from: posteriorgram)
         return Transcription(posteriorgram: posteriorgram, notes: notes, duration: Double(sampleCount) / Double(Self.sampleRate))
     }
