@@ -1,7 +1,8 @@
 import Foundation
 
-/// An 8-bit RGB image, written as PNG with stored (uncompressed) deflate blocks, which every
-/// decoder reads and which needs no compression library.
+/// An 8-bit RGB image, written as PNG: each row filtered by its left neighbour ("Sub"), then
+/// deflated with the fixed Huffman code and matches one pixel back or one row up, which needs no
+/// compression library and shrinks the flat areas of plots and maps to a few bits each.
 struct RGBImage {
     let width: Int
     let height: Int
@@ -63,18 +64,12 @@ struct RGBImage {
         var raw: [UInt8] = []
         raw.reserveCapacity(height * (width * 3 + 1))
         for row in 0..<height {
-            raw.append(0)  // filter: none
-            raw += pixels[row * width * 3..<(row + 1) * width * 3]
+            raw.append(1)  // filter: Sub, each byte less the one a pixel to its left
+            let start = row * width * 3
+            for i in 0..<width * 3 { raw.append(pixels[start + i] &- (i >= 3 ? pixels[start + i - 3] : 0)) }
         }
         var zlib: [UInt8] = [0x78, 0x01]
-        var start = 0
-        repeat {
-            let length = min(65_535, raw.count - start)
-            let last: UInt8 = start + length == raw.count ? 1 : 0
-            zlib += [last, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
-            zlib += raw[start..<start + length]
-            start += length
-        } while start < raw.count
+        zlib += Deflate.fixedHuffman(raw, distances: [3, width * 3 + 1])
         zlib += bigEndian(adler32(raw))
 
         var header = bigEndian(UInt32(width)) + bigEndian(UInt32(height))

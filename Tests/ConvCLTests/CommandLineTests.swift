@@ -254,7 +254,15 @@ struct CommandLineTests {
         let width = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
         let height = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
         #expect(width == 2 * 372 + 6 && height > 128, "the spectrogram's 372 frames at 2×, or two maps and a gap: \(width)×\(height)")
-        #expect(bytes.count > width * height * 3, "uncompressed RGB data: \(bytes.count) bytes")
+        let decoded = try decodePNG(png)
+        #expect(decoded.width == width && decoded.height == height && decoded.pixels.count == width * height * 3)
+        var colors = Set<Int>()
+        for offset in stride(from: 0, to: decoded.pixels.count, by: 3) {
+            let (r, g, b) = (Int(decoded.pixels[offset]), Int(decoded.pixels[offset + 1]), Int(decoded.pixels[offset + 2]))
+            colors.insert(r << 16 | g << 8 | b)
+        }
+        #expect(colors.count > 50, "a spectrogram and maps, not a flat image: \(colors.count) colours")
+        #expect(bytes.count < width * height * 3, "compressed: \(bytes.count) bytes for \(width)×\(height) RGB")
         #expect(String(decoding: bytes.suffix(8).prefix(4), as: UTF8.self) == "IEND")
     }
 

@@ -121,3 +121,50 @@ func allBackends() throws -> [any Backend] {
     if !TestEnvironment.openCLDevices.isEmpty || TestEnvironment.isCI { list.append(try openCLBackend()) }
     return list
 }
+
+/// Decodes an 8-bit RGB PNG with Python's zlib (every chunk's CRC checked, every row's filter
+/// undone): its size and pixels, row-major RGB.
+func decodePNG(_ path: String) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+    let script = """
+        import struct, sys, zlib
+        data = open(sys.argv[1], "rb").read()
+        assert data[:8] == b"\\x89PNG\\r\\n\\x1a\\n", "signature"
+        position, idat = 8, b""
+        while position < len(data):
+            length, kind = struct.unpack(">I4s", data[position:position + 8])
+            body = data[position + 8:position + 8 + length]
+            assert zlib.crc32(kind + body) == struct.unpack(">I", data[position + 8 + length:position + 12 + length])[0], kind
+            if kind == b"IHDR":
+                width, height = struct.unpack(">II", body[:8])
+                assert body[8:10] == b"\\x08\\x02", "8-bit RGB"
+            idat += body if kind == b"IDAT" else b""
+            position += 12 + length
+        raw, stride, rows = zlib.decompress(idat), 3 * width, []
+        assert len(raw) == height * (stride + 1), "data size"
+        previous = bytearray(stride)
+        for y in range(height):
+            kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+            for i in range(stride):
+                a = line[i - 3] if i >= 3 else 0
+                b, c = previous[i], previous[i - 3] if i >= 3 else 0
+                p = a + b - c
+                predictor = [0, a, b, (a + b) // 2, a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c) else b if abs(p - b) <= abs(p - c) else c][kind]
+                line[i] = (line[i] + predictor) & 0xFF
+            rows.append(bytes(line))
+            previous = line
+        open(sys.argv[2], "wb").write(struct.pack("<II", width, height) + b"".join(rows))
+        """
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("pixels")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script, path, output.path]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ConvCLError.invalidArgument(operation: "decodePNG", argument: path, reason: "Python could not decode it") }
+    let bytes = [UInt8](try Data(contentsOf: output))
+    let width = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
+    let height = Int(bytes[4]) | Int(bytes[5]) << 8 | Int(bytes[6]) << 16 | Int(bytes[7]) << 24
+    return (width, height, Array(bytes[8...]))
+}

@@ -22,6 +22,7 @@ import os
 import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 
@@ -80,6 +81,30 @@ def match(ours, theirs, tolerance):
             taken.add(i)
             used.add(j)
     return pairs, [n for i, n in enumerate(ours) if i not in taken], [n for j, n in enumerate(theirs) if j not in used]
+
+
+def png_problem(path):
+    """Why the file is not a valid 8-bit RGB PNG of a piano roll's size, or None."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        return "no PNG signature"
+    position, idat, size = 8, b"", None
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
+        if zlib.crc32(kind + body) != struct.unpack(">I", data[position + 8 + length : position + 12 + length])[0]:
+            return f"a bad CRC in {kind}"
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        if kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    if size is None or size[0] < 100 or size[1] != 14 + 88 * 4 + 28:
+        return f"size {size}, not a piano roll's"
+    if len(zlib.decompress(idat)) != size[1] * (3 * size[0] + 1):
+        return "its pixel data does not fill the image"
+    return None
 
 
 def f1(notes, truth):
@@ -147,10 +172,9 @@ def main():
         csv_notes = sorted((round(n[0], 3), n[2]) for n in ours)
         if len(midi_notes) != len(csv_notes) or any(a[1] != b[1] or abs(a[0] - b[0]) > 0.002 for a, b in zip(midi_notes, csv_notes)):
             problems.append(f"the MIDI file's notes {midi_notes} are not the CSV's {csv_notes}")
-        with open(out["png"], "rb") as f:
-            header = f.read(24)
-        if header[:8] != b"\x89PNG\r\n\x1a\n" or struct.unpack(">II", header[16:24])[0] < 100:
-            problems.append("the PNG is not a PNG of a plausible size")
+        problem = png_problem(out["png"])
+        if problem:
+            problems.append(f"the PNG: {problem}")
         print(
             f"  {label}: {len(ours)} notes (Basic Pitch {len(theirs)}, known {len(truth[name])}), {len(pairs)} matched, "
             f"worst onset difference {1000 * worst_onset:.1f} ms, F1 {f1_ours:.3f} (Basic Pitch {f1_theirs:.3f})"
