@@ -41,8 +41,8 @@ struct TranscriptionTests {
         Self.set(&grid.note, key: 50, frames: 100...105) { _ in 0.9 }
         // C: key 60, no onset, a bump of energy 150...220 peaking at 185: the melodia trick's.
         Self.set(&grid.note, key: 60, frames: 150...220) { 0.7 - Float(abs($0 - 185)) / 200 }
-        // Pitch bends of A: the contour peaks 2 bins (2/3 semitone) above its key.
-        for frame in 20...80 { grid.contour[frame * Posteriorgram.contourBinCount + 3 * 39 + 2] = 0.9 }
+        // Pitch bends of A: the contour peaks 2 bins (2/3 semitone) above its in-tune bin, 3 × key + 1.
+        for frame in 20...80 { grid.contour[frame * Posteriorgram.contourBinCount + 3 * 39 + 1 + 2] = 0.9 }
 
         var options = TranscriptionOptions()
         options.inferOnsets = false

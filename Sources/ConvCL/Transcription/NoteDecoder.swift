@@ -11,7 +11,8 @@ import Foundation
 /// 4. the melodia trick: while any remaining energy exceeds the frame threshold, the strongest frame
 ///    grows a note forwards and backwards the same way, clearing as it goes;
 /// 5. pitch bends: per frame, the contour's peak within 25 bins of the note's pitch, weighted by a
-///    Gaussian (σ = 5 bins), in thirds of a semitone.
+///    Gaussian (σ = 5 bins), in thirds of a semitone: Basic Pitch's rule, but measured from the bin
+///    where the model puts an in-tune note (one above the bin Basic Pitch's Python measures from).
 struct NoteDecoder {
     let options: TranscriptionOptions
     /// Frames below the frame threshold a note survives, plus one.
@@ -141,7 +142,10 @@ struct NoteDecoder {
     private func pitchBends(_ posteriorgram: Posteriorgram, _ start: Int, _ end: Int, _ key: Int) -> [Int]? {
         let bins = Posteriorgram.contourBinCount, tolerance = 25
         guard posteriorgram.contour.count == posteriorgram.frameCount * bins else { return nil }
-        let centre = 3 * key  // 36 log2(f / 27.5) for MIDI pitch key + 21
+        // The model puts an in-tune note's contour peak one bin above 36 log2(f / 27.5), the bin
+        // Basic Pitch's Python centres on (so it bends every in-tune note a third of a semitone
+        // sharp: its issue #87); the bends here are measured from the bin of an in-tune note.
+        let centre = 3 * key + 1
         let low = max(centre - tolerance, 0), high = min(bins, centre + tolerance + 1)
         return (start..<end).map { frame in
             var best = low, bestValue = -Double.infinity
