@@ -7,14 +7,14 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "A CNN on music: spectrogram by conv1d, then conv2d + ReLU + max pooling layers and a global average pool.",
         discussion: """
-            Reads a 16-bit PCM WAV file, or synthesizes a melody when none is given. The log-magnitude \
+            Reads a WAV file (PCM or float, any channel count), or synthesizes a melody when none is given. The log-magnitude \
             spectrogram is the library's own conv1d with a bank of Hann-windowed cosine and sine filters \
             (stride = hop length), the magnitude an L2 reduction over each cosine/sine pair. Each layer \
             prints its shape, its device time and its largest difference from the CPU reference.
             """
     )
 
-    @Argument(help: "A 16-bit PCM WAV file. Default: a synthesized melody of a few seconds.")
+    @Argument(help: "A WAV file. Default: a synthesized melody of a few seconds.")
     var file: String?
     @Option(help: "Write a PNG of the spectrogram and the first layer's feature maps here. Default: not written.")
     var png: String?
