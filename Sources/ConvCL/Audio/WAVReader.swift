@@ -7,6 +7,7 @@ public struct AudioFileError: Error, CustomStringConvertible {
     /// What is wrong with it.
     public let reason: String
 
+    /// An error about the file at `path`.
     public init(path: String, reason: String) {
         self.path = path
         self.reason = reason

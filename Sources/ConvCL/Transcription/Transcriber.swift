@@ -14,6 +14,7 @@ public struct NoteEvent: Sendable, Hashable {
     /// `end`; nil when not estimated.
     public var pitchBends: [Int]?
 
+    /// A note from `start` to `end` seconds at MIDI `pitch`.
     public init(start: Double, end: Double, pitch: Int, amplitude: Double, pitchBends: [Int]? = nil) {
         self.start = start
         self.end = end
@@ -47,27 +48,27 @@ public struct TranscriptionOptions: Sendable, Hashable {
     /// Windows run through the model at a time.
     public var windowsPerBatch = 4
 
+    /// Basic Pitch's defaults.
     public init() {}
 
     /// Checks every option's range.
     /// - Throws: `ConvCLError.invalidArgument` naming the option and its value.
     public func validate() throws {
-        let options = self
-        for (name, value) in [("onsetThreshold", options.onsetThreshold), ("frameThreshold", options.frameThreshold)]
+        for (name, value) in [("onsetThreshold", onsetThreshold), ("frameThreshold", frameThreshold)]
         where !(0...1).contains(value) {
             throw Self.invalid(name, "\(value) is outside [0, 1]")
         }
-        guard options.minimumNoteMilliseconds >= 0, options.minimumNoteMilliseconds.isFinite else {
-            throw Self.invalid("minimumNoteMilliseconds", "\(options.minimumNoteMilliseconds) is negative or not finite")
+        guard minimumNoteMilliseconds >= 0, minimumNoteMilliseconds.isFinite else {
+            throw Self.invalid("minimumNoteMilliseconds", "\(minimumNoteMilliseconds) is negative or not finite")
         }
-        for (name, value) in [("minimumFrequency", options.minimumFrequency), ("maximumFrequency", options.maximumFrequency)] {
+        for (name, value) in [("minimumFrequency", minimumFrequency), ("maximumFrequency", maximumFrequency)] {
             if let value, !(value > 0 && value.isFinite) { throw Self.invalid(name, "\(value) Hz is not a positive frequency") }
         }
-        if let low = options.minimumFrequency, let high = options.maximumFrequency, low >= high {
+        if let low = minimumFrequency, let high = maximumFrequency, low >= high {
             throw Self.invalid("minimumFrequency", "\(low) Hz is not below maximumFrequency \(high) Hz")
         }
-        guard (1...64).contains(options.windowsPerBatch) else {
-            throw Self.invalid("windowsPerBatch", "\(options.windowsPerBatch) is outside 1 to 64")
+        guard (1...64).contains(windowsPerBatch) else {
+            throw Self.invalid("windowsPerBatch", "\(windowsPerBatch) is outside 1 to 64")
         }
     }
 
@@ -83,7 +84,9 @@ public struct TranscriptionOptions: Sendable, Hashable {
 
 /// A recording's posteriorgram and the notes made from it.
 public struct Transcription: Sendable {
+    /// The model's outputs, stitched over the whole recording.
     public let posteriorgram: Posteriorgram
+    /// The notes in time order (by start, then pitch).
     public let notes: [NoteEvent]
     /// The recording's length in seconds (at 22050 Hz).
     public let duration: Double
@@ -217,7 +220,7 @@ public final class Transcriber {
         stitched.contour.removeLast(stitched.contour.count - (options.pitchBends ? kept * Posteriorgram.contourBinCount : 0))
         let posteriorgram = Posteriorgram(frameCount: kept, note: stitched.note, onset: stitched.onset, contour: stitched.contour)
         stitched = Posteriorgram(frameCount: 0, note: [], onset: [], contour: [])
-        let notes = NoteDecoder(options: options).notes(from: posteriorgram)
+        let notes = NoteDecoder(options: options).notes(from: posteriorgram).sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
         return Transcription(posteriorgram: posteriorgram, notes: notes, duration: Double(sampleCount) / Double(Self.sampleRate))
     }
 
