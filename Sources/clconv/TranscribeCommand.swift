@@ -77,12 +77,12 @@ struct TranscribeCommand: ParsableCommand {
 
         // Bad input fails before the model loads.
         try options.validate()
-        _ = try WAVReader(contentsOf: URL(fileURLWithPath: input))
+        let reader = try WAVReader(contentsOf: URL(fileURLWithPath: input))
         let modelURL = URL(fileURLWithPath: modelPath)
         guard FileManager.default.isReadableFile(atPath: modelPath) else { throw InputError("\(modelPath): cannot be read (the Basic Pitch model)") }
         let transcriber = try Transcriber(contentsOf: modelURL, backend: device.backend(), options: options)
         let bar = ProgressBar(label: URL(fileURLWithPath: input).lastPathComponent)
-        let transcription = try transcriber.transcribe(contentsOf: URL(fileURLWithPath: input)) { bar.show(done: $0, total: $1) }
+        let transcription = try transcriber.transcribe(reader) { bar.show(done: $0, total: $1) }
         bar.finish()
 
         // Everything is written to temporary names first, then renamed, so a failure leaves nothing.

@@ -95,12 +95,16 @@ public struct Resampler: Sendable {
         return drain(limit: nil)
     }
 
+    /// Output samples in all for `inputCount` input samples: `ceil(inputCount · outputRate / inputRate)`.
+    public func outputCount(inputCount: Int) -> Int {
+        (inputCount * up + down - 1) / down
+    }
+
     /// Ends the input, returning the remaining output samples.
     public mutating func finish() -> [Float] {
         guard up != down else { return [] }
-        let total = (inputCount * up + down - 1) / down
         buffer += [Float](repeating: 0, count: taps)
-        return drain(limit: total)
+        return drain(limit: outputCount(inputCount: inputCount))
     }
 
     /// Output samples whose taps all lie in the buffer (up to `limit` in all, when given), then

@@ -31,6 +31,7 @@ struct NoteDecoder {
         var remaining = note
         var events: [(start: Int, end: Int, key: Int)] = []
         let threshold = options.frameThreshold, minimum = options.minimumNoteFrames
+        func quiet(_ frame: Int, _ key: Int) -> Bool { Double(remaining[frame * keys + key]) < threshold }
         func clear(_ frame: Int, _ key: Int) {
             remaining[frame * keys + key] = 0
             if key < keys - 1 { remaining[frame * keys + key + 1] = 0 }
@@ -49,10 +50,10 @@ struct NoteDecoder {
                 }
             }
         }
-        for (start, key) in onsets.reversed() where start < frames - 1 {
+        for (start, key) in onsets.reversed() {
             var frame = start + 1, below = 0
             while frame < frames - 1, below < Self.energyTolerance {
-                below = Double(remaining[frame * keys + key]) < threshold ? below + 1 : 0
+                below = quiet(frame, key) ? below + 1 : 0
                 frame += 1
             }
             let end = frame - below
@@ -72,7 +73,7 @@ struct NoteDecoder {
                 remaining[index] = 0
                 var frame = middle + 1, below = 0
                 while frame < frames - 1, below < Self.energyTolerance {
-                    below = Double(remaining[frame * keys + key]) < threshold ? below + 1 : 0
+                    below = quiet(frame, key) ? below + 1 : 0
                     clear(frame, key)
                     frame += 1
                 }
@@ -80,7 +81,7 @@ struct NoteDecoder {
                 frame = middle - 1
                 below = 0
                 while frame > 0, below < Self.energyTolerance {
-                    below = Double(remaining[frame * keys + key]) < threshold ? below + 1 : 0
+                    below = quiet(frame, key) ? below + 1 : 0
                     clear(frame, key)
                     frame -= 1
                 }

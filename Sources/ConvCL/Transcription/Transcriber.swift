@@ -149,9 +149,13 @@ public final class Transcriber {
     /// Transcribes a WAV file, streaming it. `progress` is called with the windows done and the
     /// windows in all after each batch.
     public func transcribe(contentsOf url: URL, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Transcription {
-        let reader = try WAVReader(contentsOf: url)
+        try transcribe(WAVReader(contentsOf: url), progress: progress)
+    }
+
+    /// Transcribes the rest of an opened WAV file, streaming it, as `transcribe(contentsOf:progress:)`.
+    public func transcribe(_ reader: WAVReader, progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws -> Transcription {
         var resampler = try Resampler(from: reader.sampleRate, to: Self.sampleRate)
-        let expected = (reader.frameCount * Self.sampleRate + reader.sampleRate - 1) / reader.sampleRate
+        let expected = resampler.outputCount(inputCount: reader.frameCount - reader.framesRead)
         var finished = false
         return try transcribe(expectedSamples: expected, progress: progress) {
             if finished { return [] }
@@ -177,13 +181,12 @@ public final class Transcriber {
 
     /// Transcribes 22050 Hz samples that `next` hands over a block at a time (empty at the end).
     func transcribe(expectedSamples: Int, progress: ((Int, Int) -> Void)?, next: () throws -> [Float]) throws -> Transcription {
-        let padding = Self.overlapFrames / 2 * Self.frameHop
         let totalWindows = Self.windowCount(samples: expectedSamples)
-        var pending = [Float](repeating: 0, count: padding)  // from padded sample `pendingStart` on
+        var pending = [Float](repeating: 0, count: Self.leadingPadding)  // from padded sample `pendingStart` on
         var pendingStart = 0
         var sampleCount = 0
         var windowsDone = 0
-        var stitched = Posteriorgram(frameCount: 0, note: [], onset: [], contour: [])
+        var stitched = Stitched()
         var ended = false
         while !ended || windowsDone < Self.windowCount(samples: sampleCount) {
             if !ended {
@@ -219,15 +222,21 @@ public final class Transcriber {
         stitched.onset.removeLast(stitched.onset.count - kept * Posteriorgram.keyCount)
         stitched.contour.removeLast(stitched.contour.count - (options.pitchBends ? kept * Posteriorgram.contourBinCount : 0))
         let posteriorgram = Posteriorgram(frameCount: kept, note: stitched.note, onset: stitched.onset, contour: stitched.contour)
-        stitched = Posteriorgram(frameCount: 0, note: [], onset: [], contour: [])
         let notes = NoteDecoder(options: options).notes(from: posteriorgram).sorted { ($0.start, $0.pitch) < ($1.start, $1.pitch) }
         return Transcription(posteriorgram: posteriorgram, notes: notes, duration: Double(sampleCount) / Double(Self.sampleRate))
     }
 
+    /// Silence before the recording, so that its first frame is the first window's first kept one.
+    static let leadingPadding = overlapFrames / 2 * frameHop
+
     /// Windows Basic Pitch cuts from `samples` samples: one per hop of the padded recording.
     static func windowCount(samples: Int) -> Int {
-        let padded = samples + overlapFrames / 2 * frameHop
-        return (padded + windowHop - 1) / windowHop
+        (samples + leadingPadding + windowHop - 1) / windowHop
+    }
+
+    /// The model's outputs as the batches come, their overlaps trimmed.
+    private struct Stitched {
+        var note: [Float] = [], onset: [Float] = [], contour: [Float] = []
     }
 
     /// Windows that lie wholly within the first `paddedSamples` samples.
@@ -236,7 +245,7 @@ public final class Transcriber {
     }
 
     /// Runs `count` windows and appends their trimmed frames to `stitched`.
-    private func runBatch(_ batch: [Float], count: Int, into stitched: inout Posteriorgram) throws {
+    private func runBatch(_ batch: [Float], count: Int, into stitched: inout Stitched) throws {
         let input = try model.backend.tensor(shape: [count, Self.windowSamples, 1], values: batch)
         let outputs = try model.run([Self.inputName: input])
         let trim = Self.overlapFrames / 2
