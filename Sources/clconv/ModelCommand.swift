@@ -79,7 +79,11 @@ struct ModelInfoCommand: ParsableCommand {
 struct ModelRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Runs a model on .npy inputs and writes each output as DIR/<name>.npy.",
-        discussion: "An output's file name is its name with every character outside [A-Za-z0-9._-] replaced by _.")
+        discussion: """
+            An output's file name is its name with every character outside [A-Za-z0-9._-] replaced by _; a name longer \
+            than 200 characters keeps its first 183 and ends in - and 16 hex digits of its FNV-1a hash. A model with two \
+            outputs that would share a file is refused before it runs.
+            """)
 
     @OptionGroup var options: ModelOptions
     @OptionGroup var inputs: ModelInputs
@@ -98,6 +102,7 @@ struct ModelRunCommand: ParsableCommand {
         guard runs >= 1 else { throw ValidationError("--runs \(runs): must be at least 1") }
         let backend = try options.device.backend()
         let model = try options.load(on: backend)
+        let files = try outputFileNames(model.outputs.map(\.name))
         let feeds = try inputs.feeds(for: model, backend: backend)
         var outputs: [String: Tensor] = [:]
         for index in 1...runs {
@@ -117,7 +122,7 @@ struct ModelRunCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         for output in model.outputs {
             let tensor = outputs[output.name]!
-            let path = URL(fileURLWithPath: outputDir).appendingPathComponent(fileName(output.name) + ".npy").path
+            let path = URL(fileURLWithPath: outputDir).appendingPathComponent(files[output.name]!).path
             switch tensor.dataType {
             case .float32: try NPY.write(NPYArray(shape: tensor.shape, float32: tensor.values()), path: path)
             case .int64: try NPY.write(NPYArray(shape: tensor.shape, int64: tensor.int64Values()), path: path)
@@ -142,9 +147,25 @@ func writeProfile(_ nodes: [NodeProfile], to path: String) throws {
     }
 }
 
-/// An output name as a file name: every character outside [A-Za-z0-9._-] becomes _.
-func fileName(_ name: String) -> String {
-    String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+/// Each output name's `.npy` file name: every character outside [A-Za-z0-9._-] becomes _, and a name over 200
+/// characters is cut to 183 and suffixed with its FNV-1a hash, so that every name fits a file system's 255 bytes.
+/// Throws when two names would share a file.
+func outputFileNames(_ names: [String]) throws -> [String: String] {
+    var files: [String: String] = [:], owners: [String: String] = [:]
+    for name in names {
+        var file = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        if file.count > 200 {
+            let hash = name.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+            file = file.prefix(183) + String(format: "-%016llx", hash)
+        }
+        file += ".npy"
+        if let other = owners[file] {
+            throw ValidationError("outputs \"\(other)\" and \"\(name)\" would both be written to \(file); rename one in the model")
+        }
+        owners[file] = name
+        files[name] = file
+    }
+    return files
 }
 
 struct ModelCheckCommand: ParsableCommand {

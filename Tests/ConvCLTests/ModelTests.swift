@@ -287,4 +287,34 @@ struct ModelTests {
         let sigmoid = try load([Self.node("Conv", ["x", "W"], ["c"]), Self.node("Sigmoid", ["c"], ["y"])], [], outputs: ["y"])
         #expect(sigmoid.rewrites.isEmpty)
     }
+
+    @Test("model run: a 300-character output name gets a file name that fits; two outputs that would share a file are refused")
+    func outputFileNames() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let long = String(repeating: "model_1/conv2d;", count: 20)
+        func write(_ outputs: [String], to name: String) throws -> String {
+            let nodes = outputs.enumerated().map { Self.node($0.offset == 0 ? "Neg" : "Relu", ["x"], [$0.element]) }
+            let data = try Self.model(nodes, initializers: [], inputs: [Self.value("x", 1, [.fixed(2), .fixed(3)])],
+                                      outputs: outputs.map { Self.value($0, 1, []) })
+            let path = directory.appendingPathComponent(name).path
+            try data.write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        var random = TestRandom()
+        let x = random.floats(6)
+        let input = directory.appendingPathComponent("x.npy").path
+        try NPY.write(NPYArray(shape: [2, 3], float32: x), path: input)
+        let out = directory.appendingPathComponent("out").path
+        let run = try runCLConv(["model", "run", try write([long, "a:b"], to: "long.onnx"), "--input", input, "--output-dir", out, "--device", "cpu"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files.count == 2 && files.allSatisfy { $0.utf8.count <= 204 } && files.contains("a_b.npy"), "\(files)")
+        if let longFile = files.first(where: { $0.hasPrefix("model_1_conv2d_") }) {
+            #expect(try NPY.read(path: out + "/" + longFile).float32Values() == x.map { -$0 }, "seed \(random.seed)")
+        }
+        let shared = try runCLConv(["model", "run", try write(["a/b", "a:b"], to: "shared.onnx"), "--input", input, "--output-dir", out + "2", "--device", "cpu"])
+        #expect(shared.status == 1 && shared.stderr.contains("\"a/b\" and \"a:b\" would both be written to a_b.npy"), "\(shared.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "2"))
+    }
 }
