@@ -27,9 +27,11 @@ inline float floor_remainder(const float a, const float b)
     return r != 0.0f && (r < 0.0f) != (b < 0.0f) ? r + b : r;
 }
 
+// Integer division by 0 gives 0 (ONNX leaves it undefined), and LONG_MIN by -1 wraps: x86 traps on
+// both.
 inline long floor_remainder_long(const long a, const long b)
 {
-    if (b == 0) return 0;
+    if (b == 0 || b == -1) return 0;
     const long r = a % b;
     return r != 0 && (r < 0) != (b < 0) ? r + b : r;
 }

@@ -21,6 +21,20 @@ struct OperatorTests {
     }
 }
 
+@Suite("int64 division and remainders at the edges")
+struct IntegerEdgeTests {
+    @Test("by zero gives 0, Int64.min by -1 wraps to Int64.min with remainder 0 (x86 traps on both), on both backends",
+          arguments: try allBackends())
+    func division(_ backend: any Backend) throws {
+        let a: [Int64] = [.min, .min, 7, -7, 7, -7, .max, 0]
+        let b: [Int64] = [-1, 0, 0, 2, -2, -1, -1, -1]
+        let x = try backend.tensor(shape: [8], int64Values: a), y = try backend.tensor(shape: [8], int64Values: b)
+        #expect(try backend.elementwise(.div, x, y).int64Values() == [.min, 0, 0, -3, -3, 7, -.max, 0])
+        #expect(try backend.elementwise(.mod, x, y).int64Values() == [0, 0, 0, 1, -1, 0, 0, 0])
+        #expect(try backend.elementwise(.fmod, x, y).int64Values() == [0, 0, 0, -1, 1, 0, 0, 0])
+    }
+}
+
 @Suite("Shape, Size, ConstantOfShape, Range and the views follow ONNX")
 struct ConstantAndViewTests {
     @Test("shapes, sizes and ranges on both backends", arguments: try allBackends())

@@ -96,21 +96,22 @@ private func floorRemainder(_ a: Double, _ b: Double) -> Double {
 
 private func floorRemainder(_ a: Int64, _ b: Int64) -> Int64 {
     guard b != 0 else { return 0 }
-    let r = a % b
+    let r = a.remainderReportingOverflow(dividingBy: b).partialValue
     return r != 0 && (r < 0) != (b < 0) ? r + b : r
 }
 
 private func truth(_ value: Bool) -> Double { value ? 1 : 0 }
 
 enum ElementwiseTable {
-    /// Every elementwise operation, in ONNX's names. Integer division and remainder by zero give 0
-    /// (ONNX leaves them undefined).
+    /// Every elementwise operation, in ONNX's names. Integer division and remainder by zero give 0,
+    /// and Int64.min divided by -1 wraps to Int64.min with remainder 0 (ONNX leaves both undefined;
+    /// x86 traps on them).
     static let rows: [ElementwiseRow] = [
         .init("Add", 2, .numeric, "a + b", integer: { $0[0] &+ $0[1] }) { x, _ in x[0] + x[1] },
         .init("Sub", 2, .numeric, "a - b", integer: { $0[0] &- $0[1] }) { x, _ in x[0] - x[1] },
         .init("Mul", 2, .numeric, "a * b", integer: { $0[0] &* $0[1] }) { x, _ in x[0] * x[1] },
-        .init("Div", 2, .numeric, "a / b", integerOpenCL: "(b == 0 ? 0 : a / b)",
-              integer: { $0[1] == 0 ? 0 : $0[0] / $0[1] }) { x, _ in x[0] / x[1] },
+        .init("Div", 2, .numeric, "a / b", integerOpenCL: "(b == 0 ? 0 : b == -1 ? (long)(0UL - (ulong)a) : a / b)",
+              integer: { $0[1] == 0 ? 0 : $0[0].dividedReportingOverflow(by: $0[1]).partialValue }) { x, _ in x[0] / x[1] },
         .init("Pow", 2, .float, "pow(a, b)") { x, _ in pow(x[0], x[1]) },
         .init("Min", 2, .numeric, "(isnan(a) || isnan(b) ? a + b : fmin(a, b))", integerOpenCL: "min(a, b)",
               integer: { min($0[0], $0[1]) }) { x, _ in nanPropagating(x, min) },
@@ -118,8 +119,8 @@ enum ElementwiseTable {
               integer: { max($0[0], $0[1]) }) { x, _ in nanPropagating(x, max) },
         .init("Mod", 2, .numeric, "floor_remainder(a, b)", integerOpenCL: "floor_remainder_long(a, b)",
               integer: { floorRemainder($0[0], $0[1]) }) { x, _ in floorRemainder(x[0], x[1]) },
-        .init("Fmod", 2, .numeric, "fmod(a, b)", integerOpenCL: "(b == 0 ? 0 : a % b)",
-              integer: { $0[1] == 0 ? 0 : $0[0] % $0[1] }) { x, _ in fmod(x[0], x[1]) },
+        .init("Fmod", 2, .numeric, "fmod(a, b)", integerOpenCL: "(b == 0 || b == -1 ? 0 : a % b)",
+              integer: { $0[1] == 0 ? 0 : $0[0].remainderReportingOverflow(dividingBy: $0[1]).partialValue }) { x, _ in fmod(x[0], x[1]) },
         .init("Neg", 1, .numeric, "-a", integer: { 0 &- $0[0] }) { x, _ in -x[0] },
         .init("Abs", 1, .numeric, "fabs(a)", integerOpenCL: "(a < 0 ? -a : a)", integer: { $0[0] < 0 ? 0 &- $0[0] : $0[0] }) { x, _ in abs(x[0]) },
         .init("Sqrt", 1, .float, "sqrt(a)") { x, _ in x[0].squareRoot() },
