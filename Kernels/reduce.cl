@@ -3,8 +3,11 @@
 // partials of one output and finishes (mean divides, l2 takes the root, ...). With one chunk per
 // output, reduce_partial finishes it itself and there is no second stage.
 //
-// OP (a build define) selects the operation, in ReductionOperation's order:
-//   0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 l1, 6 l2, 7 sumsquare, 8 logsum, 9 logsumexp.
+// The operation, in ReductionOperation's order:
+//   0 sum, 1 mean, 2 max, 3 min, 4 prod, 5 l1, 6 l2, 7 sumsquare, 8 logsum, 9 logsumexp,
+// is the build define OP, except in the first-call program (FIRST_CALL), which serves every
+// operation with one build: there it is the kernels' argument `op` (the specialised programs ignore
+// it). The scalar helpers take it as an argument and test it in C, which folds away for a define.
 // Partials: sum-like ops keep (Kahan sum, compensation) so float32 sums of 10^7 values stay
 // accurate; max/min/prod keep (value, unused); logsumexp keeps (running max m, Σ exp(x − m)),
 // which never overflows.
@@ -16,11 +19,17 @@
 // reduce_final, and FIRST_CALL leaves out their vector paths, so that the program builds in a
 // fraction of the time and serves first calls while the full one builds (see KernelTier).
 
+#ifdef FIRST_CALL
+#define OPERATION op
+#else
 #ifndef OP
 #define OP 0
 #endif
+#define OPERATION OP
+#endif
 
-#define SUM_LIKE (OP == 0 || OP == 1 || OP == 5 || OP == 6 || OP == 7 || OP == 8)
+#define IS_SUM_LIKE(op) ((op) == 0 || (op) == 1 || (op) == 5 || (op) == 6 || (op) == 7 || (op) == 8)
+#define SUM_LIKE IS_SUM_LIKE(OP)
 
 inline int offset_of(int index, const int rank, const int8 sizes8, const int8 strides8)
 {
@@ -38,17 +47,12 @@ inline int offset_of(int index, const int rank, const int8 sizes8, const int8 st
     return offset;
 }
 
-inline float2 identity(void)
+inline float2 identity(const int op)
 {
-#if SUM_LIKE
-    return (float2)(0.0f, 0.0f);
-#elif OP == 2 || OP == 9
-    return (float2)(-INFINITY, 0.0f);
-#elif OP == 3
-    return (float2)(INFINITY, 0.0f);
-#else
+    if (IS_SUM_LIKE(op)) return (float2)(0.0f, 0.0f);
+    if (op == 2 || op == 9) return (float2)(-INFINITY, 0.0f);
+    if (op == 3) return (float2)(INFINITY, 0.0f);
     return (float2)(1.0f, 0.0f);
-#endif
 }
 
 // Adds one value to a Kahan sum (s, c): s + (−c) is the running total. An infinite or NaN term
@@ -74,23 +78,17 @@ inline float2 combine_lse(float2 a, float2 b)
 }
 
 // Folds one input value into a partial.
-inline float2 accumulate(float2 state, float x)
+inline float2 accumulate(const int op, float2 state, float x)
 {
-#if OP == 0 || OP == 1 || OP == 8
-    return kahan_add(state, x);
-#elif OP == 5
-    return kahan_add(state, fabs(x));
-#elif OP == 6 || OP == 7
-    return kahan_add(state, x * x);
-#elif OP == 2
-    return (x > state.x || isnan(x)) ? (float2)(x, 0.0f) : state;
-#elif OP == 3
-    return (x < state.x || isnan(x)) ? (float2)(x, 0.0f) : state;
-#elif OP == 4
-    return (float2)(state.x * x, 0.0f);
-#else
-    return combine_lse(state, (float2)(x, 1.0f));
-#endif
+    switch (op) {
+    case 0: case 1: case 8: return kahan_add(state, x);
+    case 5: return kahan_add(state, fabs(x));
+    case 6: case 7: return kahan_add(state, x * x);
+    case 2: return (x > state.x || isnan(x)) ? (float2)(x, 0.0f) : state;
+    case 3: return (x < state.x || isnan(x)) ? (float2)(x, 0.0f) : state;
+    case 4: return (float2)(state.x * x, 0.0f);
+    default: return combine_lse(state, (float2)(x, 1.0f));
+    }
 }
 
 #if OP != 9 && !defined(FIRST_CALL)
@@ -181,13 +179,13 @@ inline float2 fold16(float2 state, const float16 a, const float16 b)
 #else
     float lanes[16];
     vstore16(a, 0, lanes);
-    for (int lane = 0; lane < 16; ++lane) state = accumulate(state, lanes[lane]);
+    for (int lane = 0; lane < 16; ++lane) state = accumulate(OP, state, lanes[lane]);
     return state;
 #endif
 }
 #endif
 
-// The output of a reduction other than logsumexp from its combined value x (a float or a vector).
+// The output of reduce_rows (no logsumexp) from its combined value x (a vector).
 #if OP == 1
 #define FINISH(x, reducedCount) ((x) / (float)(reducedCount))  // 0/0 = NaN for an empty reduction, as in ONNX
 #elif OP == 6
@@ -199,13 +197,15 @@ inline float2 fold16(float2 state, const float16 a, const float16 b)
 #endif
 
 // The output of a reduction from its combined partial.
-inline float finish(const float2 state, const int reducedCount)
+inline float finish(const int op, const float2 state, const int reducedCount)
 {
-#if OP == 9
-    return state.x == -INFINITY ? -INFINITY : state.x + log(state.y);
-#else
-    return FINISH(state.x, reducedCount);
-#endif
+    switch (op) {
+    case 1: return state.x / (float)reducedCount;  // 0/0 = NaN for an empty reduction, as in ONNX
+    case 6: return sqrt(state.x);
+    case 8: return log(state.x);
+    case 9: return state.x == -INFINITY ? -INFINITY : state.x + log(state.y);
+    default: return state.x;
+    }
 }
 
 #ifndef ROWS
@@ -214,7 +214,7 @@ __kernel void reduce_partial(
     __global const float* restrict input, __global float2* restrict partials, __global float* restrict finals,
     const int outputs, const int splits, const int reducedCount, const int chunk,
     const int keptRank, const int8 keptSizes, const int8 keptStrides,
-    const int reducedRank, const int8 reducedSizes, const int8 reducedStrides)
+    const int reducedRank, const int8 reducedSizes, const int8 reducedStrides, const int op)
 {
     const int item = get_global_id(0);
     if (item >= outputs * splits) return;
@@ -223,46 +223,42 @@ __kernel void reduce_partial(
     __global const float* base = input + offset_of(o, keptRank, keptSizes, keptStrides);
     const int begin = part * chunk;
     const int end = min(reducedCount, begin + chunk);
-    float2 state = identity();
+    float2 state = identity(OPERATION);
     if (reducedRank == 1) {
         const int step = reducedStrides.s0;
         int r = begin;
 #ifdef VECTOR_PATH
         if (step == 1 && end - begin >= 16) {
-            const float2 start = identity();
+            const float2 start = identity(OP);
             float16 a = (float16)(start.x), b = (float16)(start.y);
             r = accumulate_run16(&a, &b, base, r, end);
             state = fold16(state, a, b);
         }
 #endif
-        for (; r < end; ++r) state = accumulate(state, base[r * step]);
+        for (; r < end; ++r) state = accumulate(OPERATION, state, base[r * step]);
     } else {
         for (int r = begin; r < end; ++r)
-            state = accumulate(state, base[offset_of(r, reducedRank, reducedSizes, reducedStrides)]);
+            state = accumulate(OPERATION, state, base[offset_of(r, reducedRank, reducedSizes, reducedStrides)]);
     }
-    if (finals) finals[item] = finish(state, reducedCount);
+    if (finals) finals[item] = finish(OPERATION, state, reducedCount);
     else partials[item] = state;
 }
 
 __kernel void reduce_final(
     __global const float2* restrict partials, __global float* restrict output,
-    const int outputs, const int splits, const int reducedCount)
+    const int outputs, const int splits, const int reducedCount, const int op)
 {
     const int o = get_global_id(0);
     if (o >= outputs) return;
     __global const float2* mine = partials + (size_t)o * splits;
-    float2 state = identity();
+    float2 state = identity(OPERATION);
     for (int p = 0; p < splits; ++p) {
         const float2 partial = mine[p];
-#if SUM_LIKE
-        state = kahan_add(kahan_add(state, partial.x), -partial.y);
-#elif OP == 9
-        state = combine_lse(state, partial);
-#else
-        state = accumulate(state, partial.x);
-#endif
+        if (IS_SUM_LIKE(OPERATION)) state = kahan_add(kahan_add(state, partial.x), -partial.y);
+        else if (OPERATION == 9) state = combine_lse(state, partial);
+        else state = accumulate(OPERATION, state, partial.x);
     }
-    output[o] = finish(state, reducedCount);
+    output[o] = finish(OPERATION, state, reducedCount);
 }
 #endif
 
@@ -297,7 +293,7 @@ __kernel void reduce_rows(
 {
     const int first = get_global_id(0) * 16;
     if (first >= outputs) return;
-    const float2 start = identity();
+    const float2 start = identity(OP);
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     float16 a[16], b[16];
 #pragma unroll

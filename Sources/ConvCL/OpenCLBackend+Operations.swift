@@ -52,8 +52,9 @@ extension OpenCLBackend {
     }
 
     /// The reduction programs: `reduce_rows` alone (heavy to build: 1.5 s of PoCL's 1.9 s for all
-    /// three kernels), `reduce_partial` and `reduce_final`, or those two without their vector
-    /// paths for first calls (see `Kernels/reduce.cl`).
+    /// three kernels), `reduce_partial` and `reduce_final`, each per operation, or those two
+    /// without their vector paths for first calls, one program for every operation, which takes
+    /// it as an argument (see `Kernels/reduce.cl`).
     enum ReduceProgram {
         case rows, general, generic
 
@@ -61,7 +62,7 @@ extension OpenCLBackend {
             switch self {
             case .rows: ["OP": operation.kernelCode, "ROWS": 1]
             case .general: ["OP": operation.kernelCode]
-            case .generic: ["OP": operation.kernelCode, "FIRST_CALL": 1]
+            case .generic: ["FIRST_CALL": 1]
             }
         }
     }
@@ -110,23 +111,24 @@ extension OpenCLBackend {
             .int32x8(try layout.reducedStrides.map { try int32($0, "reduce") }),
         ]
         let sizes = try int32Arguments([layout.outputCount, splits, layout.reducedCount, chunk], "reduce")
+        let operation = KernelArgument.int32(Int32(descriptor.operation.kernelCode))
         guard splits > 1 else {
             // One chunk per output: the first stage finishes it, with no second launch or partials.
             try launch(
                 program, kernel: "reduce_partial",
-                arguments: [.buffer(x), .buffer(nil), .buffer(y)] + sizes + vectors, globalSize: [layout.outputCount])
+                arguments: [.buffer(x), .buffer(nil), .buffer(y)] + sizes + vectors + [operation], globalSize: [layout.outputCount])
             return output
         }
         let partials = try allocate(SIMD2<Float>.self, count: layout.outputCount * splits, operation: "reduce")
         defer { recycle(partials) }  // once both stages are enqueued
         try launch(
             program, kernel: "reduce_partial",
-            arguments: [.buffer(x), .buffer(partials), .buffer(nil)] + sizes + vectors,
+            arguments: [.buffer(x), .buffer(partials), .buffer(nil)] + sizes + vectors + [operation],
             globalSize: [layout.outputCount * splits])
         try launch(
             program, kernel: "reduce_final",
             arguments: [.buffer(partials), .buffer(y)]
-                + (try int32Arguments([layout.outputCount, splits, layout.reducedCount], "reduce")),
+                + (try int32Arguments([layout.outputCount, splits, layout.reducedCount], "reduce")) + [operation],
             globalSize: [layout.outputCount])
         return output
     }
