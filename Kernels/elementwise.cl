@@ -5,6 +5,8 @@
 //   ROWS(A, B, C): a switch on the row's code `op` whose case computes out[i] for i in 0 ..< n
 //   from A(i), B(i), C(i), with the float parameters p0 and p1 (ONNX's attributes).
 // Each work-item computes ITEMS consecutive outputs, as one loop per row that LLVM vectorises.
+// GENERIC (the first-call program, see KernelTier) keeps the strided kernel alone, and its loops
+// scalar: it builds in half the time.
 //
 // elementwise_flat: every operand has the output's shape (its elements read in place).
 // elementwise_strided: operand k is read at Σ index[d] · strides_k[d] over up to 8 merged axes
@@ -38,6 +40,13 @@ inline long floor_remainder_long(const long a, const long b)
 
 #define NONE(i) 0
 
+#ifdef GENERIC
+#define LOOP_HINT _Pragma("clang loop vectorize(disable) unroll(disable)")
+#else
+#define LOOP_HINT
+
+// The specialised program's kernel for operands of the output's shape (the generic one uses the
+// strided kernel for them too).
 __kernel void elementwise_flat(
     __global TY* restrict y, __global const TA* restrict a, __global const TB* restrict b,
     __global const TC* restrict c, const int count, const int op, const float p0, const float p1)
@@ -62,6 +71,7 @@ __kernel void elementwise_flat(
 #endif
     ROWS(FLAT_A, FLAT_B, FLAT_C)
 }
+#endif
 
 __kernel void elementwise_strided(
     __global TY* restrict y, __global const TA* restrict a, __global const TB* restrict b,

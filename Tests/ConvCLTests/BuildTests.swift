@@ -49,7 +49,8 @@ struct BuildTests {
     func catalogueCoversOperations() throws {
         let backend = try openCLBackend()
         let catalogue = Set(backend.programCatalogue)
-        #expect(catalogue.count < 100, "a short, fixed list: \(catalogue.count)")
+        // 107 on PoCL here: each elementwise type signature has a generic first-call program too.
+        #expect(catalogue.count < 120, "a short, fixed list: \(catalogue.count)")
         var random = TestRandom()
         for operation in randomOperations(&random, count: 400) {
             guard let programs = try? backend.programs(for: operation) else { continue }  // an invalid combination

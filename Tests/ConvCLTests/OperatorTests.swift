@@ -18,6 +18,11 @@ struct OperatorTests {
         for result in results where !result.passed {
             Issue.record("\(result.label): error \(result.error) > \(result.tolerance); seed \(seed)")
         }
+        // The same cases on the generic first-call programs (the elementwise ones' scalar loops).
+        let generic = try OpenCLBackend(device: .automatic, kernelTier: .generic)
+        for result in try OperatorChecks.run(on: generic, seed: seed) where !result.passed {
+            Issue.record("\(result.label) [generic]: error \(result.error) > \(result.tolerance); seed \(seed)")
+        }
     }
 }
 

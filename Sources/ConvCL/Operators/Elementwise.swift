@@ -178,11 +178,12 @@ struct Elementwise: Primitive {
     /// The program of this operation for operands of `inputs`, and the operation's code in it:
     /// one program holds every row of the table that takes these operand types and gives this
     /// result type (all unary float ops, say), each row a case of a switch on the code, so that a
-    /// network's elementwise ops need a few programs, not one each.
-    func program(_ inputs: [TensorType], output: TensorType) -> (spec: ProgramSpec, code: Int) {
+    /// network's elementwise ops need a few programs, not one each. The generic first-call
+    /// program has the strided kernel alone, its loops not vectorised: half the build time.
+    func program(_ inputs: [TensorType], output: TensorType, generic: Bool = false) -> (spec: ProgramSpec, code: Int) {
         let types = inputs.map(\.dataType)
         let rows = ElementwiseTable.rows.filter { $0.arity == types.count && $0.types.result(types) == output.dataType }
-        var lines = ["#define ARITY \(types.count)", "#define TY \(output.dataType.openCLType)"]
+        var lines = ["#define ARITY \(types.count)", "#define TY \(output.dataType.openCLType)"] + (generic ? ["#define GENERIC 1"] : [])
         for (index, letter) in ["A", "B", "C"].enumerated() {
             lines.append("#define T\(letter) \(index < types.count ? types[index].openCLType : "uchar")")
         }
@@ -190,12 +191,12 @@ struct Elementwise: Primitive {
         lines.append("#define ROWS(A, B, C) switch (op) { \\")
         for (code, row) in rows.enumerated() {
             let expression = integer ? row.integerOpenCL ?? row.openCL : row.openCL
-            lines.append("    case \(code): /* \(row.name) */ for (int i = 0; i < n; ++i) { \\")
+            lines.append("    case \(code): /* \(row.name) */ LOOP_HINT for (int i = 0; i < n; ++i) { \\")
             lines.append("        const TA a = A(i); const TB b = B(i); const TC c = C(i); out[i] = (TY)(\(expression)); } break; \\")
         }
         lines.append("    }")
         let code = rows.firstIndex { $0.name == operation.row.name }!
-        let variant = types.map(\.rawValue).joined(separator: ",") + "->\(output.dataType)"
+        let variant = types.map(\.rawValue).joined(separator: ",") + "->\(output.dataType)" + (generic ? " generic" : "")
         return (ProgramSpec("elementwise", variant: variant, header: lines.joined(separator: "\n") + "\n"), code)
     }
 
@@ -213,7 +214,7 @@ struct Elementwise: Primitive {
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
         guard let output = try? outputTypes(inputs)[0] else { return [] }
-        return [program(inputs, output: output).spec]
+        return [false, true].map { program(inputs, output: output, generic: $0).spec }
     }
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
@@ -221,7 +222,9 @@ struct Elementwise: Primitive {
         let (result, y) = try backend.output(shape: output.shape, dataType: output.dataType, operation: name)
         guard output.count > 0 else { return [result] }
         let plan = try plan(inputs.map(\.type), output: output)
-        let (program, code) = program(inputs.map(\.type), output: output)
+        let specialized = program(inputs.map(\.type), output: output)
+        let runsSpecialized = try backend.runsSpecialized([specialized.spec], small: output.count <= OpenCLBackend.firstCallWork)
+        let (program, code) = runsSpecialized ? specialized : program(inputs.map(\.type), output: output, generic: true)
         var buffers: [KernelArgument] = [.buffer(y)]
         for index in 0..<3 {
             buffers.append(.buffer(index < inputs.count ? try backend.anyBuffer(of: inputs[index], name, "input \(index)") : nil))
@@ -229,7 +232,7 @@ struct Elementwise: Primitive {
         let count = try int32(output.count, name)
         let parameters = [KernelArgument.int32(Int32(code))] + (operation.parameters + [0, 0]).prefix(2).map { KernelArgument.float($0) }
         let items = 64  // outputs per work-item: ITEMS in Kernels/elementwise.cl
-        if plan.flat {
+        if plan.flat, runsSpecialized {
             try backend.launch(
                 program, kernel: "elementwise_flat", arguments: buffers + [.int32(count)] + parameters,
                 globalSize: [GEMMTile.roundUp((output.count + items - 1) / items, 64)], localSize: [64])
