@@ -107,7 +107,7 @@ public enum NPY {
         }
         let fields = try parseHeader(header, fail: fail)
         guard let elementType = NPYElementType(rawValue: fields.descr) else {
-            throw fail("dtype \(fields.descr) is not supported (little-endian float32 <f4 and int64 <i8 are)")
+            throw fail("dtype \(quoted(fields.descr)) is not supported (little-endian float32 <f4 and int64 <i8 are)")
         }
         if fields.fortranOrder {
             throw fail("Fortran order is not supported; save a C-ordered array (numpy.ascontiguousarray)")
@@ -128,26 +128,35 @@ public enum NPY {
         return NPYArray(shape: fields.shape, elementType: elementType, data: Array(bytes[dataStart...]))
     }
 
+    /// Header text as an error quotes it: on one line (control characters escaped), and at most
+    /// 160 characters of it.
+    private static func quoted(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let shown = scalars.prefix(160).map { $0.value < 0x20 || $0.value == 0x7F ? String(format: "\\x%02x", $0.value) : String($0) }.joined()
+        return scalars.count > 160 ? shown + "…" : shown
+    }
+
     /// Parses the header's Python dictionary literal:
     /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.
     private static func parseHeader(_ header: String, fail: (String) -> NPYError) throws
         -> (descr: String, fortranOrder: Bool, shape: [Int])
     {
         let text = header.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("{"), text.hasSuffix("}") else { throw fail("the header is not a dictionary: \(text)") }
+        let shown = quoted(text)
+        guard text.hasPrefix("{"), text.hasSuffix("}") else { throw fail("the header is not a dictionary: \(shown)") }
         func value(of key: String) throws -> Substring {
             guard let keyRange = text.range(of: "'\(key)'") ?? text.range(of: "\"\(key)\"") else {
-                throw fail("the header has no '\(key)': \(text)")
+                throw fail("the header has no '\(key)': \(shown)")
             }
             var rest = text[keyRange.upperBound...].drop { $0 == " " }
-            guard rest.first == ":" else { throw fail("malformed '\(key)' in the header: \(text)") }
+            guard rest.first == ":" else { throw fail("malformed '\(key)' in the header: \(shown)") }
             rest = rest.dropFirst().drop { $0 == " " }
             return rest
         }
         let descrText = try value(of: "descr")
         guard let quote = descrText.first, quote == "'" || quote == "\"",
             let end = descrText.dropFirst().firstIndex(of: quote)
-        else { throw fail("malformed 'descr' in the header: \(text)") }
+        else { throw fail("malformed 'descr' in the header: \(shown)") }
         let descr = String(descrText[descrText.index(after: descrText.startIndex)..<end])
 
         let fortranText = try value(of: "fortran_order")
@@ -157,17 +166,17 @@ public enum NPY {
         } else if fortranText.hasPrefix("False") {
             fortranOrder = false
         } else {
-            throw fail("malformed 'fortran_order' in the header: \(text)")
+            throw fail("malformed 'fortran_order' in the header: \(shown)")
         }
 
         let shapeText = try value(of: "shape")
         guard shapeText.first == "(", let close = shapeText.firstIndex(of: ")") else {
-            throw fail("malformed 'shape' in the header: \(text)")
+            throw fail("malformed 'shape' in the header: \(shown)")
         }
         let items = shapeText[shapeText.index(after: shapeText.startIndex)..<close]
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let shape = try items.map { item -> Int in
-            guard let size = Int(item), size >= 0 else { throw fail("malformed shape entry '\(item)' in the header: \(text)") }
+            guard let size = Int(item), size >= 0 else { throw fail("malformed shape entry '\(quoted(item))' in the header: \(shown)") }
             return size
         }
         return (descr, fortranOrder, shape)

@@ -95,6 +95,9 @@ struct AudioTests {
         #expect(try reason(patched(fmt + 4, [0, 0, 0, 0])).contains("sample rate 0"))
         #expect(try reason(patched(fmt + 12, [3, 0])).contains("block align 3"))
         #expect(try reason(Array(good.prefix(fmt - 8))).contains("no data chunk"))
+        // Found by ci/fuzz.sh: a chunk id with a newline in it made a two-line error.
+        let oddID = try reason(Array(good.prefix(12)) + [0x0A, 0x49, 0x53, 0x07, 0xFF, 0xFF, 0, 0] + good.dropFirst(20))
+        #expect(oddID.contains("chunk '\\x0aIS\\x07' declares 65535 bytes") && !oddID.contains("\n"), "\(oddID)")
         #expect(try reason(Self.wav(samples: [Double.nan], channels: 1, rate: 8000, tag: 3, bits: 32)).contains("not a finite number"))
         #expect(throws: AudioFileError.self) { try WAVReader(contentsOf: directory.appendingPathComponent("missing.wav")) }
         #expect(throws: AudioFileError.self) { try WAVReader(contentsOf: directory) }

@@ -130,6 +130,11 @@ struct CommandLineTests {
             ("bad-shape", header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, x), }") + data24, "malformed shape"),
             ("no-descr", header("{'fortran_order': False, 'shape': (6,), }") + data24, "no 'descr'"),
             ("version9", [0x93] + Array("NUMPY".utf8) + [9, 0] + Array(good.dropFirst(8)), "format version 9.0"),
+            // Found by ci/fuzz.sh: header text after the dictionary, with a newline in it, made a two-line error.
+            ("newline-in-header", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }\n\u{0}x") + data24,
+             "not a dictionary: {'descr': '<f4', 'fortran_order': False, 'shape': (6,), }\\x0a\\x00x"),
+            ("long-header", header("{'descr': '<f4', 'fortran_order': False, 'shape': (6, x" + String(repeating: "9", count: 3000) + "), }") + data24,
+             "malformed shape entry 'x999"),
         ]
         for bad in cases {
             let file = path("\(bad.name).npy")
@@ -139,6 +144,7 @@ struct CommandLineTests {
             #expect(run.status == 1, "\(bad.name): status \(run.status)")
             #expect(run.stderr.contains(file) && run.stderr.contains(bad.problem), "\(bad.name): \(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1, "\(bad.name): one line: \(run.stderr)")
+            #expect(run.stderr.utf8.count < 1000, "\(bad.name): a short line: \(run.stderr.utf8.count) bytes")
             #expect(!FileManager.default.fileExists(atPath: output), "\(bad.name): no output file")
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".tmp") }

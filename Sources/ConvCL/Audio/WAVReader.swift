@@ -88,6 +88,8 @@ public final class WAVReader {
             let header = try bytes(8)
             guard header.count == 8 else { throw fail("no data chunk") }
             let id = String(decoding: header[0..<4], as: UTF8.self)
+            // The id as an error shows it: bytes outside printable ASCII (a newline, say) escaped.
+            let shownID = header[0..<4].map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined()
             let declared = u32(header, 4)
             let body = position + 8
             if id == "data" {
@@ -104,7 +106,7 @@ public final class WAVReader {
                 return
             }
             guard declared <= fileSize - body else {
-                throw fail("chunk '\(id)' declares \(declared) bytes but the file has \(fileSize - body) (truncated)")
+                throw fail("chunk '\(shownID)' declares \(declared) bytes but the file has \(fileSize - body) (truncated)")
             }
             if id == "fmt " {
                 guard declared >= 16 else { throw fail("the fmt chunk has \(declared) bytes, fewer than 16") }
