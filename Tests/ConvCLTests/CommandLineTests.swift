@@ -127,6 +127,7 @@ struct CommandLineTests {
             ("truncated-body", Array(good.dropLast(4)), "truncated"),
             ("shape-mismatch", good + [0, 0, 0, 0], "needs 24 data bytes, the file has 28"),
             ("not-npy", Array("just text, not an array".utf8), "not a .npy file"),
+            ("empty", [], "not a .npy file"),
             ("bad-shape", header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, x), }") + data24, "malformed shape"),
             ("no-descr", header("{'fortran_order': False, 'shape': (6,), }") + data24, "no 'descr'"),
             ("version9", [0x93] + Array("NUMPY".utf8) + [9, 0] + Array(good.dropFirst(8)), "format version 9.0"),
