@@ -43,8 +43,8 @@ public struct Conv1DDescriptor: Sendable, Hashable {
         }
         guard input.count == 3 else { throw fail("input", "expected rank 3 [N, C, L], got shape \(input)") }
         guard weight.count == 3 else { throw fail("weight", "expected rank 3 [K, C/groups, S], got shape \(weight)") }
-        guard stride > 0 else { throw fail("stride", "must be > 0, got \(stride)") }
-        guard dilation > 0 else { throw fail("dilation", "must be > 0, got \(dilation)") }
+        guard attributeSizes.contains(stride) else { throw fail("stride", "must lie in \(attributeSizes), got \(stride)") }
+        guard attributeSizes.contains(dilation) else { throw fail("dilation", "must lie in \(attributeSizes), got \(dilation)") }
         if case .explicit(let pads) = padding, pads.count != 2 {
             throw fail("padding", "expected 2 values [left, right], got \(pads)")
         }

@@ -84,11 +84,11 @@ extension Conv2DDescriptor {
         }
         guard input.count == 4 else { throw fail("input", "expected rank 4 [N, C, H, W], got shape \(input)") }
         guard weight.count == 4 else { throw fail("weight", "expected rank 4 [K, C/groups, R, S], got shape \(weight)") }
-        guard stride.count == 2, stride.allSatisfy({ $0 > 0 }) else {
-            throw fail("stride", "expected two values > 0, got \(stride)")
+        guard stride.count == 2, stride.allSatisfy(attributeSizes.contains) else {
+            throw fail("stride", "expected two values in \(attributeSizes), got \(stride)")
         }
-        guard dilation.count == 2, dilation.allSatisfy({ $0 > 0 }) else {
-            throw fail("dilation", "expected two values > 0, got \(dilation)")
+        guard dilation.count == 2, dilation.allSatisfy(attributeSizes.contains) else {
+            throw fail("dilation", "expected two values in \(attributeSizes), got \(dilation)")
         }
         let (n, c, h, w) = (input[0], input[1], input[2], input[3])
         let (k, cPerGroup, r, s) = (weight[0], weight[1], weight[2], weight[3])
@@ -110,6 +110,7 @@ extension Conv2DDescriptor {
         let outputWidth = try outputSize(
             "width", input: w, padBegin: pads[1], padEnd: pads[3], kernel: s, stride: stride[1],
             dilation: dilation[1], operation: operation)
+        try checkedElementCount([n, k, outputHeight, outputWidth], operation: operation, argument: "output")
         return ConvolutionGeometry(
             batch: n, inputChannels: c, inputHeight: h, inputWidth: w,
             outputChannels: k, kernelHeight: r, kernelWidth: s,
@@ -119,6 +120,10 @@ extension Conv2DDescriptor {
             flipped: mode == .convolution, activation: activation, hasBias: bias != nil)
     }
 }
+
+/// The strides, dilations and kernel sizes the operations take: positive, and within the kernels'
+/// 32-bit indices, so that sizes computed from them cannot overflow (a model file can say 2^62).
+let attributeSizes = 1...Int(Int32.max)
 
 /// Resolves a padding to explicit ONNX-order pads (beginnings, then ends) for `input.count`
 /// spatial dimensions.
@@ -136,6 +141,11 @@ func resolvePadding(
         guard pads.allSatisfy({ $0 >= 0 }) else {
             throw ConvCLError.invalidArgument(
                 operation: operation, argument: "padding", reason: "must be ≥ 0, got \(pads)")
+        }
+        // Sizes plus pads must not overflow (a model file can say 2^62).
+        guard pads.allSatisfy({ $0 <= Int(Int32.max) }) else {
+            throw ConvCLError.invalidArgument(
+                operation: operation, argument: "padding", reason: "must be at most \(Int32.max), got \(pads)")
         }
         return pads
     case .valid:

@@ -69,16 +69,19 @@ extension PoolDescriptor {
             throw fail("input", "a \(rank)-D kernel \(kernel) needs rank \(rank + 2) \(layout), got shape \(input)")
         }
         guard input.allSatisfy({ $0 > 0 }) else { throw fail("input", "every dimension must be > 0, got shape \(input)") }
-        guard kernel.allSatisfy({ $0 > 0 }) else { throw fail("kernel", "must be > 0, got \(kernel)") }
+        guard kernel.allSatisfy(attributeSizes.contains) else { throw fail("kernel", "must lie in \(attributeSizes), got \(kernel)") }
         let stride = self.stride ?? kernel
-        guard stride.count == rank, stride.allSatisfy({ $0 > 0 }) else {
-            throw fail("stride", "expected \(rank) values > 0, got \(stride)")
+        guard stride.count == rank, stride.allSatisfy(attributeSizes.contains) else {
+            throw fail("stride", "expected \(rank) values in \(attributeSizes), got \(stride)")
         }
         let dilation = self.dilation ?? [Int](repeating: 1, count: rank)
-        guard dilation.count == rank, dilation.allSatisfy({ $0 > 0 }) else {
-            throw fail("dilation", "expected \(rank) values > 0, got \(dilation)")
+        guard dilation.count == rank, dilation.allSatisfy(attributeSizes.contains) else {
+            throw fail("dilation", "expected \(rank) values in \(attributeSizes), got \(dilation)")
         }
         let spatial = Array(input.dropFirst(2))
+        // A window of more taps than 32-bit indices count (a 10^9 × 10^9 kernel from a model file)
+        // is refused on both backends, before any loop over it.
+        try checkedElementCount(kernel, operation: operation, argument: "kernel")
         let pads = try resolvePadding(
             padding, input: spatial, kernel: kernel, stride: stride, dilation: dilation, operation: operation)
         var outputs: [Int] = []
@@ -99,6 +102,7 @@ extension PoolDescriptor {
             if ceilMode && (size - 1) * stride[axis] >= spatial[axis] + pads[axis] { size -= 1 }
             outputs.append(size)
         }
+        try checkedElementCount([input[0], input[1]] + outputs, operation: operation, argument: "output")
         // 1-D runs as 2-D with height 1.
         let (h, r, sh, dh) = rank == 2 ? (spatial[0], kernel[0], stride[0], dilation[0]) : (1, 1, 1, 1)
         let (top, bottom) = rank == 2 ? (pads[0], pads[2]) : (0, 0)

@@ -317,4 +317,48 @@ struct ModelTests {
         #expect(shared.status == 1 && shared.stderr.contains("\"a/b\" and \"a:b\" would both be written to a_b.npy"), "\(shared.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "2"))
     }
+
+    @Test("hostile model files: huge declared sizes, repeated names, negative dimensions and 2^62 attributes are refused by name, before any allocation",
+          arguments: try allBackends())
+    func hostileModels(_ backend: any Backend) throws {
+        let x = Self.value("x", 1, [.fixed(1), .fixed(1), .fixed(2), .fixed(2)]), y = Self.value("y", 1, [])
+        func int64(_ name: String, _ values: [Int64]) -> Onnx_TensorProto { Onnx_TensorProto(name: name, shape: [values.count], data: .int64(values)) }
+        var huge = Onnx_TensorProto(name: "w", shape: [1], data: .float32([1, 2]))
+        huge.dims = [1_000_000, 1_000_000]  // 10^12 elements declared, 8 bytes given
+        let big = Int64(1) << 62
+        let cases: [(label: String, nodes: [Onnx_NodeProto], initializers: [Onnx_TensorProto], inputs: [Onnx_ValueInfoProto], error: String)] = [
+            ("huge initializer", [Self.node("Add", ["x", "w"], ["y"])], [huge], [x], "holds more than 2147483647 elements"),
+            ("repeated output", [Self.node("Relu", ["x"], ["y"]), Self.node("Neg", ["x"], ["y"])], [], [x], "output \"y\" is already defined"),
+            ("negative input dimension", [Self.node("Relu", ["x"], ["y"])], [], [Self.value("x", 1, [.fixed(1), .fixed(-4)])], "has a negative dimension"),
+            ("cycle", [Self.node("Relu", ["b"], ["a"]), Self.node("Relu", ["a"], ["b"]), Self.node("Add", ["x", "a"], ["y"])], [], [x],
+             "input \"b\" is not defined before the node"),
+            ("ConstantOfShape of 10^12", [Self.node("ConstantOfShape", ["s"], ["c"]), Self.node("Add", ["x", "c"], ["y"])],
+             [int64("s", [1_000_000, 1_000_000])], [x], "holds more than 2147483647 elements"),
+            ("Conv pads 2^62", [Self.node("Conv", ["x", "k"], ["y"], [Self.ints("pads", Array(repeating: Int(big), count: 4))])],
+             [Onnx_TensorProto(name: "k", shape: [1, 1, 1, 1], data: .float32([1]))], [x], "padding: must be at most 2147483647"),
+            ("Pad 2^62", [Self.node("Pad", ["x", "p"], ["y"])], [int64("p", [0, 0, big, big, 0, 0, big, big])], [x], "beyond ±2147483647"),
+            ("AveragePool window 10^18", [Self.node("AveragePool", ["x"], ["y"], [Self.ints("kernel_shape", [1_000_000_000, 1_000_000_000]),
+                                                                                 Self.ints("pads", Array(repeating: 999_999_999, count: 4))])],
+             [], [x], "kernel: [1000000000, 1000000000] holds more than 2147483647 elements"),
+            ("Slice step Int64.min", [Self.node("Slice", ["x", "a", "b", "c", "d"], ["y"])],
+             [int64("a", [.min]), int64("b", [.max]), int64("c", [3]), int64("d", [.min])], [x], ""),
+        ]
+        let input = try backend.tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4])
+        for hostile in cases {
+            do {
+                let model = try Model(serializedData: try Self.model(hostile.nodes, initializers: hostile.initializers, inputs: hostile.inputs, outputs: [y]),
+                                      backend: backend)
+                let output = try model.run(["x": input])["y"]!
+                #expect(hostile.error.isEmpty, "\(hostile.label): ran, giving \(output.shape)")
+                if hostile.label.hasPrefix("Slice") { #expect(output.shape == [1, 1, 2, 0], "\(hostile.label)") }
+            } catch {
+                #expect(!hostile.error.isEmpty && "\(error)".contains(hostile.error), "\(hostile.label): \(error)")
+            }
+        }
+        // ONNX clamps a negative step's start to [0, size - 1] (onnxruntime agrees; NumPy would slice nothing).
+        let slice = try Model(serializedData: try Self.model(
+            [Self.node("Slice", ["x", "a", "b", "c", "d"], ["y"])], initializers: [int64("a", [-1000]), int64("b", [-1000]), int64("c", [3]), int64("d", [-1])],
+            inputs: [x], outputs: [y]), backend: backend)
+        #expect(try slice.run(["x": input])["y"]!.values() == [1, 3])
+    }
 }

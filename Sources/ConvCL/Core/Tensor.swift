@@ -166,6 +166,27 @@ final class DeviceStorage: Sendable {
     deinit { backend.recycle(buffer) }
 }
 
+/// Checks that a tensor of `shape` can be made: no negative dimension, and at most `Int32.max`
+/// elements (the kernels index with 32 bits), counted without overflow; every primitive's outputs
+/// pass it before anything is allocated, so that a model's shapes cannot ask for terabytes.
+/// - Returns: the element count.
+@discardableResult
+func checkedElementCount(_ shape: [Int], operation: String, argument: String = "shape") throws -> Int {
+    if let negative = shape.first(where: { $0 < 0 }) {
+        throw ConvCLError.invalidArgument(operation: operation, argument: argument, reason: "\(shape) has a negative dimension \(negative)")
+    }
+    let (count, overflow) = shape.reduce((1, false)) { partial, dimension in
+        let product = partial.0.multipliedReportingOverflow(by: dimension)
+        return (product.partialValue, partial.1 || product.overflow)
+    }
+    guard !overflow, count <= Int(Int32.max) else {
+        throw ConvCLError.invalidArgument(
+            operation: operation, argument: argument,
+            reason: "\(shape) holds more than \(Int32.max) elements (the kernels index with 32 bits)")
+    }
+    return count
+}
+
 /// Checks that `values` fills `shape`; every backend's tensor constructor uses it.
 func validateTensorData(shape: [Int], valueCount: Int, operation: String = "tensor") throws {
     if let negative = shape.first(where: { $0 < 0 }) {

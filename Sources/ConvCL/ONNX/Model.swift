@@ -175,6 +175,12 @@ public final class Model {
             throw ConvCLError.invalidArgument(
                 operation: "Model", argument: "input \(input.name)", reason: "element type \(input.elementType) is not supported")
         }
+        for value in inputs + outputs {
+            if let shape = value.shape, shape.contains(where: { if case .fixed(let size) = $0 { size < 0 } else { false } }) {
+                throw ConvCLError.invalidArgument(
+                    operation: "Model", argument: value.name, reason: "declared shape \(shape) has a negative dimension")
+            }
+        }
 
         let (nodes, issues) = Model.validate(graph, opset: opset, inputs: Set(initializers.keys).union(inputs.map(\.name)))
         let defined = Set(initializers.keys).union(inputs.map(\.name)).union(graph.node.flatMap(\.output))
@@ -261,6 +267,9 @@ public final class Model {
             nodes.append(node)
             for name in proto.input where !name.isEmpty && !defined.contains(name) {
                 unsupported(proto, "input \"\(name)\" is not defined before the node")
+            }
+            for name in proto.output where !name.isEmpty && defined.contains(name) {
+                unsupported(proto, "output \"\(name)\" is already defined (by an input, an initializer or an earlier node): ONNX names each value once")
             }
             defined.formUnion(proto.output)
             guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {

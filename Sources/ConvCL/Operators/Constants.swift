@@ -26,8 +26,7 @@ extension Backend {
             throw ConvCLError.invalidArgument(
                 operation: "ConstantOfShape", argument: "value", reason: "expected one element, got \(value.count)")
         }
-        try validateTensorData(shape: shape, valueCount: shape.reduce(1, *), operation: "ConstantOfShape")
-        let count = shape.reduce(1, *)
+        let count = try checkedElementCount(shape, operation: "ConstantOfShape")
         switch value {
         case .float32(let v): return try tensor(shape: shape, values: Array(repeating: v[0], count: count))
         case .int64(let v): return try tensor(shape: shape, int64Values: Array(repeating: v[0], count: count))

@@ -69,8 +69,8 @@ extension ConvTransposeDescriptor {
         }
         func perAxis(_ values: [Int]?, _ name: String, default value: Int, minimum: Int) throws -> [Int] {
             let values = values ?? [Int](repeating: value, count: rank)
-            guard values.count == rank, values.allSatisfy({ $0 >= minimum }) else {
-                throw fail(name, "expected \(rank) values ≥ \(minimum), got \(values)")
+            guard values.count == rank, values.allSatisfy({ (minimum...Int(Int32.max)).contains($0) }) else {
+                throw fail(name, "expected \(rank) values in \(minimum)...\(Int32.max), got \(values)")
             }
             return values
         }

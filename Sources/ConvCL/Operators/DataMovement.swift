@@ -198,11 +198,16 @@ struct Slice: StridedMapPrimitive {
                 start = min(max(start, 0), size)
                 end = min(max(end, 0), size)
             } else {
-                start = min(max(start, -1), size - 1)
+                // ONNX clamps a negative step's start to [0, size − 1] (onnxruntime too; NumPy and
+                // onnx's reference evaluator to [−1, size − 1], which slices nothing from a start
+                // before the first element).
+                start = min(max(start, 0), size - 1)
                 end = min(max(end, -1), size - 1)
             }
-            let count = step > 0 ? max(0, (end - start + step - 1) / step) : max(0, (start - end - step - 1) / -step)
-            ranges[a] = (start, step, count)
+            // Written not to overflow for any int64 step (Int64.min included), and a step that
+            // takes one element becomes ±1, so that it cannot overflow a stride product either.
+            let count = step > 0 ? (end > start ? (end - start - 1) / step + 1 : 0) : (start > end ? 1 - (start - end - 1) / step : 0)
+            ranges[a] = (start, count > 1 ? step : step.signum(), count)
         }
         return ranges
     }

@@ -27,6 +27,9 @@ struct Pad: Primitive {
         }
         let shape = inputs[0].shape, rank = shape.count
         guard pads.count == 2 * rank else { throw fail("expected \(2 * rank) values for shape \(shape), got \(pads)") }
+        guard pads.allSatisfy({ (-Int(Int32.max)...Int(Int32.max)).contains($0) }) else {
+            throw fail("\(pads) holds a pad beyond ±\(Int32.max)")
+        }
         var output: [Int] = []
         for d in 0..<rank {
             let (before, after) = (pads[d], pads[rank + d])

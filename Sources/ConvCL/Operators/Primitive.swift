@@ -34,6 +34,9 @@ extension Backend {
     /// Runs `primitive` on this backend: validates, then computes on the host or the device.
     func run(_ primitive: any Primitive, _ inputs: [Tensor]) throws -> [Tensor] {
         let outputs = try primitive.outputTypes(inputs.map(\.type))
+        for (index, output) in outputs.enumerated() {
+            try checkedElementCount(output.shape, operation: primitive.name, argument: outputs.count == 1 ? "output" : "output \(index)")
+        }
         switch self {
         case let reference as ReferenceBackend:
             let data = try inputs.enumerated().map { try reference.hostData($1, primitive.name, "input \($0)") }
