@@ -340,6 +340,9 @@ struct ModelTests {
             ("AveragePool window 10^18", [Self.node("AveragePool", ["x"], ["y"], [Self.ints("kernel_shape", [1_000_000_000, 1_000_000_000]),
                                                                                  Self.ints("pads", Array(repeating: 999_999_999, count: 4))])],
              [], [x], "kernel: [1000000000, 1000000000] holds more than 2147483647 elements"),
+            // Found by ci/fuzz.sh (an index out of range): opset 18 Pad's axes unchecked.
+            ("Pad axis 7", [Self.node("Pad", ["x", "p", "", "ax"], ["y"])], [int64("p", [1, 1]), int64("ax", [7])], [x], "axis 7 is out of range"),
+            ("Pad one pad for an axis", [Self.node("Pad", ["x", "p", "", "ax"], ["y"])], [int64("p", [1]), int64("ax", [2])], [x], "two pads per axis"),
             ("Slice step Int64.min", [Self.node("Slice", ["x", "a", "b", "c", "d"], ["y"])],
              [int64("a", [.min]), int64("b", [.max]), int64("c", [3]), int64("d", [.min])], [x], ""),
         ]

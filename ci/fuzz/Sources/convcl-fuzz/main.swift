@@ -2,8 +2,9 @@ import CFuzzer
 import ConvCL
 import Foundation
 
-/// What this process fuzzes: `model` (ONNX files into `Model`), `wav` (`WAVReader`, read to the
-/// end) or `npy` (`NPY.read`), from CONVCL_FUZZ_TARGET.
+/// What this process fuzzes: `model` (ONNX files into `Model`, run on the CPU reference when its
+/// inputs have small fixed shapes), `wav` (`WAVReader`, read to the end) or `npy` (`NPY.read`),
+/// from CONVCL_FUZZ_TARGET.
 let target = ProcessInfo.processInfo.environment["CONVCL_FUZZ_TARGET"] ?? "model"
 
 /// The file the WAV and .npy readers are given (they read files, as users call them).
@@ -24,7 +25,21 @@ func fuzz(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     switch target {
     case "model":
         do {
-            _ = try Model(serializedData: data, backend: ReferenceBackend())
+            let backend = ReferenceBackend()
+            let model = try Model(serializedData: data, backend: backend)
+            // A model whose inputs all have small fixed shapes also runs, on the CPU reference.
+            var feeds: [String: Tensor] = [:]
+            for input in model.inputs {
+                let sizes = input.shape?.compactMap { dimension -> Int? in if case .fixed(let size) = dimension { size } else { nil } }
+                guard let sizes, sizes.count == input.shape?.count, sizes.reduce(1, *) <= 4096, let type = input.dataType else { return 0 }
+                let count = sizes.reduce(1, *)
+                switch type {
+                case .float32: feeds[input.name] = try backend.tensor(shape: sizes, values: (0..<count).map { Float($0 % 7) - 3 })
+                case .int64: feeds[input.name] = try backend.tensor(shape: sizes, int64Values: (0..<count).map { Int64($0 % 5) })
+                case .bool: feeds[input.name] = try backend.tensor(shape: sizes, boolValues: (0..<count).map { $0 % 2 == 0 })
+                }
+            }
+            _ = try model.run(feeds)
         } catch {
             if "\(error)".isEmpty { fatalError("an empty error") }
         }
