@@ -115,12 +115,7 @@ public enum NPY {
             throw fail("Fortran order is not supported; save a C-ordered array (numpy.ascontiguousarray)")
         }
         let dataStart = headerStart + headerLength
-        let (count, overflow) = fields.shape.reduce((1, false)) {
-            let product = $0.0.multipliedReportingOverflow(by: $1)
-            return (product.partialValue, $0.1 || product.overflow)
-        }
-        let (byteCount, byteOverflow) = count.multipliedReportingOverflow(by: elementType.size)
-        guard !overflow, !byteOverflow else { throw fail("shape \(fields.shape) is too large") }
+        guard let byteCount = elementCount(fields.shape + [elementType.size]) else { throw fail("shape \(fields.shape) is too large") }
         let available = bytes.count - dataStart
         guard available == byteCount else {
             throw fail(

@@ -166,6 +166,17 @@ final class DeviceStorage: Sendable {
     deinit { backend.recycle(buffer) }
 }
 
+/// The element count of `shape`, or nil when the product overflows `Int`.
+func elementCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for dimension in shape {
+        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+        if overflow { return nil }
+        count = product
+    }
+    return count
+}
+
 /// Checks that a tensor of `shape` can be made: no negative dimension, and at most `Int32.max`
 /// elements (the kernels index with 32 bits), counted without overflow; every primitive's outputs
 /// pass it before anything is allocated, so that a model's shapes cannot ask for terabytes.
@@ -175,11 +186,7 @@ func checkedElementCount(_ shape: [Int], operation: String, argument: String = "
     if let negative = shape.first(where: { $0 < 0 }) {
         throw ConvCLError.invalidArgument(operation: operation, argument: argument, reason: "\(shape) has a negative dimension \(negative)")
     }
-    let (count, overflow) = shape.reduce((1, false)) { partial, dimension in
-        let product = partial.0.multipliedReportingOverflow(by: dimension)
-        return (product.partialValue, partial.1 || product.overflow)
-    }
-    guard !overflow, count <= Int(Int32.max) else {
+    guard let count = elementCount(shape), count <= Int(Int32.max) else {
         throw ConvCLError.invalidArgument(
             operation: operation, argument: argument,
             reason: "\(shape) holds more than \(Int32.max) elements (the kernels index with 32 bits)")
@@ -193,11 +200,7 @@ func validateTensorData(shape: [Int], valueCount: Int, operation: String = "tens
         throw ConvCLError.invalidArgument(
             operation: operation, argument: "shape", reason: "\(shape) has a negative dimension \(negative)")
     }
-    let (count, overflow) = shape.reduce((1, false)) { partial, dimension in
-        let product = partial.0.multipliedReportingOverflow(by: dimension)
-        return (product.partialValue, partial.1 || product.overflow)
-    }
-    if overflow {
+    guard let count = elementCount(shape) else {
         throw ConvCLError.invalidArgument(operation: operation, argument: "shape", reason: "\(shape) has too many elements")
     }
     if count != valueCount {

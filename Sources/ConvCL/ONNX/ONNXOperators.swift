@@ -222,13 +222,13 @@ enum ONNXOperators {
             if let axes = try run.optionalInts(3) {
                 // Opset 18: pads for the listed axes only.
                 let rank = x.shape.count
-                guard pads.count == 2 * axes.count, Set(axes.map { $0 < 0 ? $0 + rank : $0 }).count == axes.count else {
+                let normalized = try axes.map { try Layout.axis($0, rank: rank, operation: "Pad", argument: "axes") }
+                guard pads.count == 2 * axes.count, Set(normalized).count == axes.count else {
                     throw ConvCLError.invalidArgument(
                         operation: "Pad", argument: "axes", reason: "\(axes) must not repeat an axis, with two pads per axis; pads \(pads)")
                 }
                 var full = [Int](repeating: 0, count: 2 * rank)
-                for (index, axis) in axes.enumerated() {
-                    let a = try Layout.axis(axis, rank: rank, operation: "Pad", argument: "axes")
+                for (index, a) in normalized.enumerated() {
                     full[a] = pads[index]
                     full[rank + a] = pads[axes.count + index]
                 }

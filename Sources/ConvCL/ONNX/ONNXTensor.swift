@@ -46,11 +46,7 @@ extension Onnx_TensorProto {
         }
         guard dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else { throw fail("dimensions \(dims) must lie in 0...\(Int32.max)") }
         let shape = dims.map { Int($0) }
-        let (count, overflow) = shape.reduce((1, false)) { partial, size in
-            let (product, over) = partial.0.multipliedReportingOverflow(by: size)
-            return (product, partial.1 || over)
-        }
-        guard !overflow, count <= Int(Int32.max) else { throw fail("shape \(shape) holds more than \(Int32.max) elements") }
+        guard let count = elementCount(shape), count <= Int(Int32.max) else { throw fail("shape \(shape) holds more than \(Int32.max) elements") }
         guard let type = ONNXElementType.dataType(dataType) else {
             throw fail("element type \(ONNXElementType.name(dataType)) is not supported (float32, int32, int64 and bool are)")
         }
