@@ -25,7 +25,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 ASAN_OPTIONS=use_sigaltstack=0:detect_leaks=1 \
 LSAN_OPTIONS=suppressions=$PWD/ci/lsan-suppressions.txt:print_suppressions=1 \
-    swift test --skip-build --sanitize="$mode" --scratch-path "$scratch" "$@" 2>&1 | tee "$log" || status=$?
+    CONVCL_BUILD_WARNINGS=1 swift test --skip-build --sanitize="$mode" --scratch-path "$scratch" "$@" 2>&1 | tee "$log" || status=$?
 if grep -qE "$report" "$log"; then
     echo "ci/sanitize.sh $mode: the sanitizer reported problems (above)" >&2
     exit 1

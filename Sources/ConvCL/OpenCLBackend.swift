@@ -37,6 +37,9 @@ public final class OpenCLBackend: Backend {
     private let cache: ProgramCache
     /// Programs built or being built, by spec.
     let programSlots = Locked<[ProgramSpec: ProgramSlot]>([:])
+    /// The compiler's log of each program this backend compiled from source, when builds keep
+    /// their warnings (`BuildLog.keepsWarnings`).
+    let sourceBuildLogs = Locked<[ProgramSpec: String]>([:])
     /// Kernels by program and name. Setting a kernel's arguments and enqueueing it happen under
     /// this lock, since OpenCL kernel arguments are not thread-safe.
     private let kernels = Locked<[String: CLKernel]>([:])
@@ -387,7 +390,9 @@ public final class OpenCLBackend: Backend {
             let binary = try program.binary()
             cache.store(key: key, binary: binary)
         }
-        BuildLog.report(spec, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, log: (try? program.buildLog()) ?? "")
+        let log = (try? program.buildLog()) ?? ""
+        if BuildLog.keepsWarnings { sourceBuildLogs.withLock { $0[spec] = log } }
+        BuildLog.report(spec, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, log: log)
         return program
     }
 }

@@ -35,17 +35,24 @@ struct ProgramSpec: Hashable, Sendable, CustomStringConvertible {
 
 /// How program builds report: quietly, with the compiler's log kept for errors, unless
 /// `CONVCL_BUILD_LOG` is set (to anything but empty or 0): then every build's log and time go to
-/// stderr, and warnings are not suppressed.
+/// stderr, and warnings are not suppressed. `CONVCL_BUILD_WARNINGS` (set the same way) keeps
+/// warnings on without printing anything: the test suite sets it to read the warnings of the
+/// programs its backends build, instead of building each program a second time to see them.
 enum BuildLog {
-    static let verbose: Bool = {
-        let value = ProcessInfo.processInfo.environment["CONVCL_BUILD_LOG"] ?? ""
+    static let verbose = isSet("CONVCL_BUILD_LOG")
+
+    /// Whether builds keep the compiler's warnings (in their logs).
+    static let keepsWarnings = verbose || isSet("CONVCL_BUILD_WARNINGS")
+
+    private static func isSet(_ name: String) -> Bool {
+        let value = ProcessInfo.processInfo.environment[name] ?? ""
         return !value.isEmpty && value != "0"
-    }()
+    }
 
     /// The options that keep the kernel compiler quiet: PoCL's clang prints "N warnings
     /// generated." on the process's stderr whatever happens to the build log, so warnings are off
     /// in normal builds (the test suite builds every program with them on and expects none).
-    static var quietOption: String { verbose ? "" : "-w" }
+    static var quietOption: String { keepsWarnings ? "" : "-w" }
 
     static func report(_ spec: ProgramSpec, seconds: Double, log: String) {
         guard verbose else { return }
