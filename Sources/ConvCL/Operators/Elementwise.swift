@@ -54,6 +54,11 @@ public struct ElementwiseOperation: Sendable, CustomStringConvertible {
     public static let `where` = Self("Where")
 
     public static func leakyRelu(alpha: Float = 0.01) -> Self { Self("LeakyRelu", [alpha]) }
+    /// The gradient of LeakyRelu (Relu with alpha 0) from the output's gradient and the output:
+    /// `elementwise(.leakyReluGrad(alpha:), gradOutput, output)` is gradOutput where output > 0,
+    /// alpha · gradOutput elsewhere (+0 for Relu: relu'(0) = 0). alpha must be ≥ 0, so that the
+    /// output's sign is the input's.
+    public static func leakyReluGrad(alpha: Float = 0) -> Self { Self("LeakyReluGrad", [alpha]) }
     public static func hardSigmoid(alpha: Float = 0.2, beta: Float = 0.5) -> Self { Self("HardSigmoid", [alpha, beta]) }
     public static func elu(alpha: Float = 1) -> Self { Self("Elu", [alpha]) }
     /// x clamped to [min, max] (max where min > max, as PyTorch's clamp); NaN stays NaN.

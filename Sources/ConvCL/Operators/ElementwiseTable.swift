@@ -135,6 +135,12 @@ enum ElementwiseTable {
             x[0] < 0 ? p[0] * x[0] : x[0]
         },
         .init("PRelu", 2, .float, "(a < 0.0f ? b * a : a)") { x, _ in x[0] < 0 ? x[1] * x[0] : x[0] },
+        // Not an ONNX operator (onnxruntime's training operator of that name): the gradient a of
+        // LeakyRelu's output b, from the output (alpha ≥ 0, so b > 0 exactly where the input was);
+        // with alpha 0, Relu's, where relu'(0) = 0 and the masked gradient is +0 as in PyTorch.
+        .init("LeakyReluGrad", 2, .float, "(b > 0.0f ? a : p0 == 0.0f ? 0.0f : p0 * a)", parameters: [("alpha", 0)]) { x, p in
+            x[1] > 0 ? x[0] : p[0] == 0 ? 0 : p[0] * x[0]
+        },
         .init("Sigmoid", 1, .float, "1.0f / (1.0f + exp(-a))") { x, _ in 1 / (1 + exp(-x[0])) },
         .init("HardSigmoid", 1, .float, "clip_float(p0 * a + p1, 0.0f, 1.0f)", parameters: [("alpha", 0.2), ("beta", 0.5)]) {
             x, p in clip(p[0] * x[0] + p[1], 0, 1)

@@ -41,7 +41,7 @@ enum OperatorRegistry {
                 finiteSample(Normalization(kind: .layer(axis: axis - 4), epsilon: 1e-5), [x, layer, layer], &random, tolerance: 1e-4),
             ]
         },
-    ] + [ConvTranspose.registryEntry, Resize.registryEntry] + DataMovement.registryEntries
+    ] + [ConvTranspose.registryEntry, Resize.registryEntry] + DataMovement.registryEntries + gradientEntries
 
     /// A float32 case of finite values (with `positiveLast`, the last operand, a variance, above 0).
     static func finiteSample(

@@ -1,0 +1,51 @@
+/// Random cases of the backward primitives for the operator checks (`clconv verify`, the oclgrind
+/// check, the property tests): unequal strides, dilations and pads per axis, groups with
+/// stride > 1, true convolution, ceil mode, 1-D and 2-D.
+extension OperatorRegistry {
+    static let gradientEntries: [Entry] = [
+        Entry(name: "ConvWeightGradient") { random in
+            (0..<4).map { index in
+                func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+                let groups = draw(1...3), perGroup = draw(1...3), filters = groups * draw(1...3)
+                let kernel = [index % 2 == 0 ? draw(1...4) : 1, draw(1...5)]
+                let stride = [draw(1...3), draw(1...3)], dilation = [draw(1...2), draw(1...2)]
+                let pads = [draw(0...2), draw(0...2), draw(0...2), draw(0...2)]
+                let spatial = (0..<2).map { dilation[$0] * (kernel[$0] - 1) + 1 + draw(0...8) }
+                let descriptor = Conv2DDescriptor(
+                    stride: stride, padding: .explicit(pads), dilation: dilation, groups: groups,
+                    mode: index == 3 ? .convolution : .crossCorrelation)
+                let input = [draw(1...2), groups * perGroup] + spatial
+                let weight = [filters, perGroup] + kernel
+                let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
+                return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, tolerance: 1e-4)
+            }
+        },
+        Entry(name: "PoolBackward") { random in
+            (0..<4).map { index in
+                func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+                let rank = index < 2 ? 2 : 1
+                let kernel = (0..<rank).map { _ in draw(1...4) }
+                let descriptor = PoolDescriptor(
+                    kernel: kernel, stride: (0..<rank).map { _ in draw(1...3) },
+                    padding: .explicit((0..<(2 * rank)).map { draw(0...kernel[$0 % rank] - 1) }),
+                    dilation: (0..<rank).map { _ in draw(1...2) }, ceilMode: draw(0...1) == 1, countIncludePad: draw(0...1) == 1)
+                let input = [draw(1...2), draw(1...3)] + kernel.map { 2 * $0 + draw(0...7) }
+                let mode: PoolingMode = index % 2 == 0 ? .max : .average
+                let primitive = PoolBackward(mode: mode, descriptor: descriptor, inputShape: input)
+                let output = (try? descriptor.geometry(input: input, operation: "pool").outputShape) ?? []
+                var sample = finiteSample(primitive, [output], &random)
+                if mode == .max {
+                    // The forward's own indices, of a random input.
+                    let reference = ReferenceBackend()
+                    let x = values(TensorType(input), &random, finite: true)
+                    let indices = (try? reference.maxPoolWithIndices(reference.tensor(shape: input, data: x), descriptor: descriptor))
+                        .flatMap { try? $0.indices.data() } ?? .int64([])
+                    sample = OperatorSample(
+                        label: sample.label + " \(TensorType(output, .int64))", primitive: primitive,
+                        inputs: sample.inputs + [(TensorType(output, .int64), indices)])
+                }
+                return sample
+            }
+        },
+    ]
+}
