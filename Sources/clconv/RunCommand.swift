@@ -9,7 +9,11 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Convolutions need --weight (and take --bias); pooling needs --kernel; reduce needs --op. \
             An option the operator does not take is an error. Sizes are comma-separated, one value per \
-            spatial dimension (--stride 2,2; 1-D operators take one value).
+            spatial dimension (--stride 2,2; 1-D operators take one value). \
+            With --backward (convolutions and pooling), the forward runs with the same options, then \
+            its backward pass: --grad-output is the gradient of the forward's output, and each of \
+            --grad-input, --grad-weight and --grad-bias given is computed and written (PyTorch's \
+            gradients of the same operator); --output is then optional.
             """
     )
 
@@ -33,11 +37,22 @@ struct RunCommand: ParsableCommand {
     var weight: String?
     @Option(help: "Convolutions: the bias (.npy), [K]. Default: none.")
     var bias: String?
-    @Option(help: "Where to write the result (.npy).")
-    var output: String
+    @Option(help: "Where to write the result (.npy); with --backward, optional.")
+    var output: String?
     @Option(help: "Max pooling: where to write the argmax indices (.npy, int64, flat per input plane). Default: not written.")
     var indices: String?
     @OptionGroup var device: DeviceOption
+
+    @Flag(help: "Convolutions and pooling: run the backward pass too (see below).")
+    var backward = false
+    @Option(help: "--backward: the gradient of the output (.npy), of the forward's output shape.")
+    var gradOutput: String?
+    @Option(help: "--backward: where to write the gradient of the input (.npy).")
+    var gradInput: String?
+    @Option(help: "--backward of a convolution: where to write the gradient of the weight (.npy).")
+    var gradWeight: String?
+    @Option(help: "--backward of a convolution: where to write the gradient of the bias (.npy), given --bias or not.")
+    var gradBias: String?
 
     @Option(help: "Convolution and pooling: steps per spatial dimension. Default: 1 for convolutions, the kernel size for pooling.")
     var stride: String?
@@ -94,12 +109,22 @@ struct RunCommand: ParsableCommand {
         allow("op", reduction != nil, when: op == .reduce)
         allow("axes", axes != nil, when: op == .reduce)
         allow("no-keepdims", !keepdims, when: op == .reduce)
+        allow("backward", backward, when: op.isConvolution || op.isPooling)
+        for (name, value) in [("grad-output", gradOutput), ("grad-input", gradInput)] { allow(name, value != nil, when: backward) }
+        for (name, value) in [("grad-weight", gradWeight), ("grad-bias", gradBias)] {
+            allow(name, value != nil, when: backward && op.isConvolution)
+        }
         if !misplaced.isEmpty {
             throw ValidationError("\(op.rawValue) does not take \(misplaced.joined(separator: ", "))")
         }
         if op.isConvolution && weight == nil { throw ValidationError("\(op.rawValue) needs --weight") }
         if op.isPooling && kernel == nil { throw ValidationError("\(op.rawValue) needs --kernel") }
         if op == .reduce && reduction == nil { throw ValidationError("reduce needs --op") }
+        if !backward && output == nil { throw ValidationError("\(op.rawValue) needs --output") }
+        if backward && gradOutput == nil { throw ValidationError("--backward needs --grad-output") }
+        if backward && [gradInput, gradWeight, gradBias].allSatisfy({ $0 == nil }) {
+            throw ValidationError("--backward needs a gradient to write: --grad-input\(op.isConvolution ? ", --grad-weight or --grad-bias" : "")")
+        }
         if let algorithm, ConvolutionAlgorithm(rawValue: algorithm) == nil {
             throw ValidationError(
                 "--algorithm \(algorithm): expected \(ConvolutionAlgorithm.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -130,15 +155,29 @@ struct RunCommand: ParsableCommand {
             let mode = try parseMode()
             let activation = try parseActivation()
             let y: Tensor
+            let gradients: ConvolutionGradients?
+            let computing = GradientSelection([gradInput.map { _ in .input }, gradWeight.map { _ in .weight }, gradBias.map { _ in .bias }].compactMap { $0 })
             if operation == .conv2d {
-                y = try backend.conv2d(x, weight: w, bias: b, descriptor: Conv2DDescriptor(
-                    stride: stride, padding: padding, dilation: dilation, groups: groups ?? 1, mode: mode, activation: activation))
+                let descriptor = Conv2DDescriptor(
+                    stride: stride, padding: padding, dilation: dilation, groups: groups ?? 1, mode: mode, activation: activation)
+                y = try backend.conv2d(x, weight: w, bias: b, descriptor: descriptor)
+                gradients = try gradOutput.map {
+                    try backend.conv2dBackward(
+                        gradOutput: try load($0, backend), input: x, weight: w, output: y, descriptor: descriptor, computing: computing)
+                }
             } else {
-                y = try backend.conv1d(x, weight: w, bias: b, descriptor: Conv1DDescriptor(
-                    stride: stride[0], padding: padding, dilation: dilation[0], groups: groups ?? 1, mode: mode,
-                    activation: activation))
+                let descriptor = Conv1DDescriptor(
+                    stride: stride[0], padding: padding, dilation: dilation[0], groups: groups ?? 1, mode: mode, activation: activation)
+                y = try backend.conv1d(x, weight: w, bias: b, descriptor: descriptor)
+                gradients = try gradOutput.map {
+                    try backend.conv1dBackward(
+                        gradOutput: try load($0, backend), input: x, weight: w, output: y, descriptor: descriptor, computing: computing)
+                }
             }
-            try save(y, output)
+            try output.map { try save(y, $0) }
+            for (tensor, path) in [(gradients?.input, gradInput), (gradients?.weight, gradWeight), (gradients?.bias, gradBias)] {
+                if let tensor, let path { try save(tensor, path) }
+            }
         case .maxpool2d, .maxpool1d, .avgpool2d, .avgpool1d:
             let descriptor = PoolDescriptor(
                 kernel: try parseSizes(kernel!, option: "kernel", count: rank),
@@ -146,20 +185,28 @@ struct RunCommand: ParsableCommand {
                 padding: try parsePadding(padding, rank: rank),
                 dilation: try dilation.map { try parseSizes($0, option: "dilation", count: rank) },
                 ceilMode: ceilMode, countIncludePad: countIncludePad)
+            let gradient = try gradOutput.map { try load($0, backend) }
             if operation.isMaxPooling {
                 let (values, argmax) = try backend.maxPoolWithIndices(x, descriptor: descriptor)
                 let indexValues = indices == nil ? nil : try argmax.int64Values()
-                try save(values, output)
+                let inputGradient = try gradient.map {
+                    try backend.maxPoolBackward(gradOutput: $0, indices: argmax, inputShape: x.shape, descriptor: descriptor)
+                }
+                try output.map { try save(values, $0) }
                 if let indices, let indexValues {
                     try NPY.write(NPYArray(shape: argmax.shape, int64: indexValues), path: indices)
                 }
+                if let inputGradient, let gradInput { try save(inputGradient, gradInput) }
             } else {
-                try save(try backend.averagePool(x, descriptor: descriptor), output)
+                let values = try backend.averagePool(x, descriptor: descriptor)
+                let inputGradient = try gradient.map { try backend.averagePoolBackward(gradOutput: $0, inputShape: x.shape, descriptor: descriptor) }
+                try output.map { try save(values, $0) }
+                if let inputGradient, let gradInput { try save(inputGradient, gradInput) }
             }
         case .globalAvgpool:
-            try save(try backend.globalAveragePool(x), output)
+            try save(try backend.globalAveragePool(x), output!)
         case .globalMaxpool:
-            try save(try backend.globalMaxPool(x), output)
+            try save(try backend.globalMaxPool(x), output!)
         case .reduce:
             guard let operation = ReductionOperation(rawValue: reduction!.lowercased()) else {
                 throw ValidationError(
@@ -173,7 +220,7 @@ struct RunCommand: ParsableCommand {
                     return axis
                 }
             }
-            try save(try backend.reduce(x, descriptor: ReduceDescriptor(operation, axes: axes, keepDims: keepdims)), output)
+            try save(try backend.reduce(x, descriptor: ReduceDescriptor(operation, axes: axes, keepDims: keepdims)), output!)
         }
     }
 
