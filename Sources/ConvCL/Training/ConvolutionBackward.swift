@@ -85,7 +85,7 @@ struct ConvWeightGradient: Primitive {
         return [.float32(dw.map { Float($0) })]
     }
 
-    static let program = ProgramSpec("gradients")
+    static let program = ProgramSpec("training")
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let g = try geometry(inputs.map(\.type))

@@ -47,5 +47,16 @@ extension OperatorRegistry {
                 return sample
             }
         },
+        Entry(name: "OptimizerStep") { random in
+            let shape = [Int.random(in: 1...3, using: &random), Int.random(in: 1...70, using: &random)]
+            let rules: [OptimizerStep.Rule] = [
+                .sgd(learningRate: 0.1, momentum: 0.9, weightDecay: 1e-3, nesterov: false),
+                .sgd(learningRate: 0.05, momentum: 0.5, weightDecay: 0, nesterov: true),
+                .adam(learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-2, step: Int.random(in: 1...50, using: &random)),
+            ]
+            return rules.map { rule in
+                finiteSample(OptimizerStep(rule: rule), [[Int]](repeating: shape, count: 2 + rule.stateCount), &random, positiveLast: true)
+            }
+        },
     ]
 }

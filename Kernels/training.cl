@@ -1,4 +1,4 @@
-// Backward passes (training). Every kernel gathers: one work-item per element of the gradient it
+// Training: backward passes and optimizer steps. Every backward kernel gathers: one work-item per element of the gradient it
 // writes, summing its terms in one fixed order, so gradients are bit-identical run after run (no
 // atomics). 1-D operations run as 2-D with height 1. Sizes are arguments: one program serves
 // every shape.
@@ -97,4 +97,37 @@ __kernel void pool_backward(
         }
     }
     gradInput[o] = sum;
+}
+
+// One step of SGD on `count` parameters, PyTorch's rule (dampening 0): d = g + decay·w;
+// v = momentum·v + d; w -= lr·(nesterov ? d + momentum·v : v).
+__kernel void sgd_step(
+    __global float* restrict newWeight, __global float* restrict newVelocity, __global const float* restrict weight,
+    __global const float* restrict gradient, __global const float* restrict velocity, const int count,
+    const float learningRate, const float momentum, const float decay, const int nesterov)
+{
+    const int o = get_global_id(0);
+    if (o >= count) return;
+    const float d = gradient[o] + decay * weight[o];
+    const float v = momentum * velocity[o] + d;
+    newVelocity[o] = v;
+    newWeight[o] = weight[o] - learningRate * (nesterov ? d + momentum * v : v);
+}
+
+// One step of Adam, PyTorch's rule: d = g + decay·w; m = β1·m + (1−β1)·d; v = β2·v + (1−β2)·d²;
+// w -= (lr / correction1) · m / (√v / √correction2 + ε), correctionN = 1 − βN^step.
+__kernel void adam_step(
+    __global float* restrict newWeight, __global float* restrict newMean, __global float* restrict newSquare,
+    __global const float* restrict weight, __global const float* restrict gradient, __global const float* restrict mean,
+    __global const float* restrict square, const int count, const float learningRate, const float beta1, const float beta2,
+    const float epsilon, const float decay, const float correction1, const float correction2)
+{
+    const int o = get_global_id(0);
+    if (o >= count) return;
+    const float d = gradient[o] + decay * weight[o];
+    const float m = beta1 * mean[o] + (1.0f - beta1) * d;
+    const float v = beta2 * square[o] + (1.0f - beta2) * d * d;
+    newMean[o] = m;
+    newSquare[o] = v;
+    newWeight[o] = weight[o] - (learningRate / correction1) * m / (sqrt(v) / sqrt(correction2) + epsilon);
 }

@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+@testable import ConvCL
+
+/// A small network of every layer kind the example uses, smooth where `smooth` (no ReLU or max
+/// pooling, so central differences are exact enough to check the tape against).
+private func network(_ backend: any Backend, seed: UInt64, smooth: Bool) throws -> Sequential {
+    var generator = SeededGenerator(seed: seed)
+    var layers: [any Layer] = [
+        try Conv1d(1, 3, kernel: 5, descriptor: .init(stride: 2, padding: .explicit([2, 1])), backend: backend, generator: &generator)
+    ]
+    if !smooth { layers.append(ReLU()) }
+    layers += [
+        try Reshape4D(),
+        try Conv2d(1, 4, kernel: [3, 3], descriptor: .init(stride: [1, 2], padding: .explicit([0, 1, 0, 1])), backend: backend, generator: &generator),
+        smooth ? AvgPool(PoolDescriptor(kernel: [1, 2])) : MaxPool(PoolDescriptor(kernel: [1, 2])),
+        GlobalAvgPool(),
+        try Linear(4, 5, backend: backend, generator: &generator),
+    ]
+    if !smooth { layers.insert(Dropout(0.25, seed: seed), at: layers.count - 1) }
+    return Sequential(layers)
+}
+
+/// [N, C, L] as [N, 1, C, L]: the first layer's filters as the rows of an image.
+private final class Reshape4D: Layer {
+    init() throws {}
+    func forward(_ x: Variable, parameters: [Variable], on tape: Tape, training: Bool) throws -> Variable {
+        try tape.reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]])
+    }
+}
+
+@Suite("Training")
+struct TrainingTests {
+    @Test("the tape's gradients of a whole network equal central differences of its loss (reference backend)")
+    func tapeAgainstDifferences() throws {
+        var random = TestRandom()
+        let backend = ReferenceBackend()
+        let model = try network(backend, seed: random.seed, smooth: true)
+        let input = try backend.tensor(shape: [3, 1, 23], values: random.floats(69))
+        let labels = (0..<3).map { _ in random.int(0...4) }
+        func loss(_ parameters: [Tensor]) throws -> (Tensor, [Tensor]) {
+            try valueAndGradients(on: backend, with: parameters) { tape, variables in
+                try tape.crossEntropy(try model.forward(tape.constant(input), parameters: variables, on: tape, training: true), labels: labels)
+            }
+        }
+        let parameters = model.parameters
+        let (_, gradients) = try loss(parameters)
+        for (index, parameter) in parameters.enumerated() {
+            var values = try parameter.values()
+            let analytic = try gradients[index].values()
+            var worst = 0.0
+            for element in values.indices {
+                let original = values[element]
+                func lossAt(_ value: Float) throws -> Double {
+                    values[element] = value
+                    var changed = parameters
+                    changed[index] = try backend.tensor(shape: parameter.shape, values: values)
+                    return Double(try loss(changed).0.values()[0])
+                }
+                let step: Float = 1e-2
+                let numeric = (try lossAt(original + step) - lossAt(original - step)) / Double(2 * step)
+                values[element] = original
+                worst = max(worst, abs(numeric - Double(analytic[element])))
+            }
+            #expect(worst < 2e-3, "parameter \(index) \(parameter.shape): worst difference \(worst); seed \(random.seed)")
+        }
+    }
+
+    @Test("a variable used twice gets the sum of its gradients; mean squared error's gradient reaches both operands")
+    func accumulation() throws {
+        var random = TestRandom()
+        let backend = ReferenceBackend()
+        let (x, w, t) = (random.floats(6), random.floats(9), random.floats(6))
+        let (loss, gradients) = try valueAndGradients(
+            on: backend, with: [try backend.tensor(shape: [3, 3], values: w), try backend.tensor(shape: [2, 3], values: t)]
+        ) { tape, variables in
+            let once = try tape.linear(tape.constant(try backend.tensor(shape: [2, 3], values: x)), weight: variables[0])
+            return try tape.meanSquaredError(try tape.linear(once, weight: variables[0]), variables[1])
+        }
+        // In Double: y = x Wᵀ Wᵀ, L = mean((y − t)²); dL/dW = Σ over both uses.
+        let (xd, wd, td) = (x.map(Double.init), w.map(Double.init), t.map(Double.init))
+        func product(_ a: [Double], _ rows: Int, _ b: [Double]) -> [Double] {  // a [rows, 3] · bᵀ (b [3, 3])
+            var result = [Double](repeating: 0, count: rows * 3)
+            for n in 0..<rows {
+                for o in 0..<3 {
+                    for i in 0..<3 { result[n * 3 + o] += a[n * 3 + i] * b[o * 3 + i] }
+                }
+            }
+            return result
+        }
+        let once = product(xd, 2, wd), y = product(once, 2, wd)
+        var dy = [Double](repeating: 0, count: 6)
+        for i in 0..<6 { dy[i] = 2 * (y[i] - td[i]) / 6 }
+        // The gradient at `once` (dy · W), then both uses of W.
+        var donce = [Double](repeating: 0, count: 6)
+        for n in 0..<2 {
+            for i in 0..<3 {
+                for o in 0..<3 { donce[n * 3 + i] += dy[n * 3 + o] * wd[o * 3 + i] }
+            }
+        }
+        var dw = [Double](repeating: 0, count: 9)
+        for o in 0..<3 {
+            for i in 0..<3 {
+                for n in 0..<2 {
+                    dw[o * 3 + i] += dy[n * 3 + o] * once[n * 3 + i]
+                    dw[o * 3 + i] += donce[n * 3 + o] * xd[n * 3 + i]
+                }
+            }
+        }
+        var expectedLoss = 0.0
+        for i in 0..<6 { expectedLoss += (y[i] - td[i]) * (y[i] - td[i]) / 6 }
+        #expect(abs(Double(try loss.values()[0]) - expectedLoss) < 1e-5 * max(1, expectedLoss), "seed \(random.seed)")
+        let worstW = zip(try gradients[0].values(), dw).map { abs(Double($0) - $1) }.max()!
+        let worstT = zip(try gradients[1].values(), dy).map { abs(Double($0) + $1) }.max()!
+        #expect(worstW < 1e-5 && worstT < 1e-5, "weight \(worstW), target \(worstT); seed \(random.seed)")
+    }
+
+    @Test("SGD with momentum and Adam follow PyTorch's update rules step by step")
+    func optimizers() throws {
+        var random = TestRandom()
+        for backend in try allBackends() {
+            let w0 = random.floats(37), gradients = (0..<3).map { _ in random.floats(37) }
+            var sgdWeights = [try backend.tensor(shape: [37], values: w0)], adamWeights = sgdWeights
+            let sgd = SGD(backend: backend, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+            let adam = Adam(backend: backend, learningRate: 0.01, weightDecay: 0.001)
+            var (w, v) = (w0.map(Double.init), [Double](repeating: 0, count: 37))
+            var (aw, m, s) = (w, v, v)
+            for (step, g) in gradients.enumerated() {
+                let tensor = try backend.tensor(shape: [37], values: g)
+                try sgd.step(&sgdWeights, gradients: [tensor])
+                try adam.step(&adamWeights, gradients: [tensor])
+                for i in 0..<37 {
+                    let d = Double(g[i]) + 0.01 * w[i]
+                    v[i] = 0.9 * v[i] + d
+                    w[i] -= 0.1 * v[i]
+                    let da = Double(g[i]) + 0.001 * aw[i]
+                    m[i] = 0.9 * m[i] + 0.1 * da
+                    s[i] = 0.999 * s[i] + 0.001 * da * da
+                    let t = Double(step + 1)
+                    aw[i] -= 0.01 * (m[i] / (1 - pow(0.9, t))) / ((s[i] / (1 - pow(0.999, t))).squareRoot() + 1e-8)
+                }
+            }
+            let sgdError = zip(try sgdWeights[0].values(), w).map { abs(Double($0) - $1) }.max()!
+            let adamError = zip(try adamWeights[0].values(), aw).map { abs(Double($0) - $1) }.max()!
+            #expect(sgdError < 1e-5 && adamError < 1e-5, "\(backend.name): SGD \(sgdError), Adam \(adamError); seed \(random.seed)")
+            #expect(throws: ConvCLError.self) { try sgd.step(&sgdWeights, gradients: []) }
+        }
+    }
+
+    @Test("training on OpenCL: gradients match the reference's, the loss falls, and the same seed gives bit-identical weights", .needsOpenCL)
+    func trainingOnDevice() throws {
+        var random = TestRandom()
+        let device = try openCLBackend()
+        let reference = ReferenceBackend()
+        // Two classes: a low tone or a high one, each at a random phase.
+        func batch() throws -> ([Float], [Int]) {
+            var samples: [Float] = []
+            var labels: [Int] = []
+            for _ in 0..<8 {
+                let label = random.int(0...1), phase = Float(random.int(0...99)) / 16
+                samples += (0..<23).map { sinf(Float($0) * (label == 0 ? 0.4 : 1.9) + phase) }
+                labels.append(label)
+            }
+            return (samples, labels)
+        }
+        func train(_ backend: any Backend, _ batches: [([Float], [Int])]) throws -> (losses: [Float], weights: [[Float]]) {
+            let model = try network(backend, seed: 7, smooth: false)
+            let optimizer = Adam(backend: backend, learningRate: 0.02)
+            var losses: [Float] = []
+            for (samples, labels) in batches {
+                let input = try backend.tensor(shape: [8, 1, 23], values: samples)
+                losses.append(try model.trainingStep(input, backend: backend, optimizer: optimizer) { tape, output in
+                    try tape.crossEntropy(output, labels: labels)
+                }.loss)
+            }
+            return (losses, try model.parameters.map { try $0.values() })
+        }
+        let batches = try (0..<60).map { _ in try batch() }
+        let first = try train(device, batches), second = try train(device, batches)
+        #expect(first.weights == second.weights, "weights differ between two runs of one seed")
+        let early = first.losses.prefix(10).reduce(0, +) / 10, late = first.losses.suffix(10).reduce(0, +) / 10
+        #expect(late < 0.5 * early, "loss \(early) → \(late); seed \(random.seed)")
+        // Three steps on both backends: the same weights within float32 rounding.
+        let onDevice = try train(device, Array(batches.prefix(3))), onReference = try train(reference, Array(batches.prefix(3)))
+        for (a, e) in zip(onDevice.weights, onReference.weights) {
+            #expect(relativeL2Error(a, e) < 1e-4, "seed \(random.seed)")
+        }
+    }
+}
