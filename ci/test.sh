@@ -18,6 +18,7 @@ fi
 bash ci/kernel-check.sh
 bash ci/model-check.sh
 bash ci/transcribe-check.sh
+bash ci/train-check.sh
 
 # Last, so that the test runner's summary closes the output. CONVCL_BUILD_WARNINGS keeps the
 # compiler's warnings in the logs of the programs the tests build, so the warnings test reads

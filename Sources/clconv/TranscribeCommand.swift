@@ -117,17 +117,20 @@ struct TranscribeCommand: ParsableCommand {
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal.
 final class ProgressBar {
-    private let label: String
+    private let label: String, unit: String
     private let enabled = isatty(STDERR_FILENO) == 1
     private var drawn = false
 
-    init(label: String) { self.label = label }
+    init(label: String, unit: String = "windows") {
+        self.label = label
+        self.unit = unit
+    }
 
     func show(done: Int, total: Int) {
         guard enabled, total > 0 else { return }
         let width = 30, filled = width * done / total
         let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total) windows".utf8))
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(done)/\(total) \(unit)".utf8))
         drawn = true
     }
 

@@ -12,7 +12,7 @@ private func network(_ backend: any Backend, seed: UInt64, smooth: Bool) throws 
     ]
     if !smooth { layers.append(ReLU()) }
     layers += [
-        try Reshape4D(),
+        Unsqueeze(axis: 1),
         try Conv2d(1, 4, kernel: [3, 3], descriptor: .init(stride: [1, 2], padding: .explicit([0, 1, 0, 1])), backend: backend, generator: &generator),
         smooth ? AvgPool(PoolDescriptor(kernel: [1, 2])) : MaxPool(PoolDescriptor(kernel: [1, 2])),
         GlobalAvgPool(),
@@ -20,14 +20,6 @@ private func network(_ backend: any Backend, seed: UInt64, smooth: Bool) throws 
     ]
     if !smooth { layers.insert(Dropout(0.25, seed: seed), at: layers.count - 1) }
     return Sequential(layers)
-}
-
-/// [N, C, L] as [N, 1, C, L]: the first layer's filters as the rows of an image.
-private final class Reshape4D: Layer {
-    init() throws {}
-    func forward(_ x: Variable, parameters: [Variable], on tape: Tape, training: Bool) throws -> Variable {
-        try tape.reshape(x, [x.shape[0], 1, x.shape[1], x.shape[2]])
-    }
 }
 
 @Suite("Training")
@@ -185,6 +177,36 @@ struct TrainingTests {
         let onDevice = try train(device, Array(batches.prefix(3))), onReference = try train(reference, Array(batches.prefix(3)))
         for (a, e) in zip(onDevice.weights, onReference.weights) {
             #expect(relativeL2Error(a, e) < 1e-4, "seed \(random.seed)")
+        }
+    }
+
+    @Test("a trained network exported as ONNX loads into Model and gives the network's outputs on both backends")
+    func exportRoundTrip() throws {
+        var random = TestRandom()
+        var generator = SeededGenerator(seed: random.seed)
+        for backend in try allBackends() {
+            let layers: [any Layer] = [
+                try Conv1d(2, 3, kernel: 7, descriptor: .init(stride: 2, padding: .explicit([3, 1]), dilation: 2, mode: .convolution, activation: .relu),
+                           backend: backend, generator: &generator),
+                AvgPool(PoolDescriptor(kernel: [3], stride: [2], padding: .explicit([1, 1]), ceilMode: true, countIncludePad: true)),
+                Unsqueeze(axis: 2),
+                try Conv2d(3, 4, kernel: [1, 3], descriptor: .init(padding: .sameUpper, activation: .leakyReLU(slope: 0.2)),
+                           backend: backend, generator: &generator),
+                MaxPool(PoolDescriptor(kernel: [1, 2], stride: [1, 2], dilation: [1, 1], ceilMode: true)),
+                ReLU(),
+                Sequential([GlobalAvgPool(), Dropout(0.5, seed: 1)]),
+                try Linear(4, 6, backend: backend, generator: &generator),
+            ]
+            let network = Sequential(layers)
+            let input = try backend.tensor(shape: [3, 2, 41], values: random.floats(246))
+            let expected = try network(input, backend: backend)
+            let model = try Model(serializedData: try network.onnxModel(inputShape: [nil, 2, 41]), backend: backend)
+            let output = try model.run(["input": input])["output"]!
+            #expect(output.shape == [3, 6])
+            try expectClose(output, expected, tolerance: 1e-6, "\(backend.name); seed \(random.seed)")
+        }
+        #expect(throws: ConvCLError.self) {
+            try Sequential([AvgPool(PoolDescriptor(kernel: [2], dilation: [2]))]).onnxModel(inputShape: [1, 1, 8])
         }
     }
 }

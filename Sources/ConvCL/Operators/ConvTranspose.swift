@@ -188,6 +188,7 @@ struct ConvTranspose: Primitive {
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let g = try geometry(inputs.map(\.type))
+        if let result = try asConvolution(inputs, g, on: backend) { return [result] }
         let (result, y) = try backend.output(shape: outputs[0].shape, operation: name)
         let count = try int32Count(outputs[0].shape, name)
         _ = try int32Count(inputs[0].shape, name)
@@ -203,6 +204,28 @@ struct ConvTranspose: Primitive {
             ] + (try sizes.map { .int32(try int32($0, name)) }),
             globalSize: [GEMMTile.roundUp(count, 64)], localSize: [64])
         return [result]
+    }
+
+    /// With stride 1, a transposed convolution is a convolution (run on the forward's fast
+    /// kernels) of the kernel flipped, its two channel axes swapped within each group, with pads
+    /// dilation·(k − 1) minus the transposed one's on each side; nil when a pad would be negative
+    /// or a stride is not 1 (then the gathering kernel runs).
+    private func asConvolution(_ inputs: [Tensor], _ g: ConvTransposeGeometry, on backend: OpenCLBackend) throws -> Tensor? {
+        guard g.strideHeight == 1, g.strideWidth == 1 else { return nil }
+        let extentHeight = g.dilationHeight * (g.kernelHeight - 1), extentWidth = g.dilationWidth * (g.kernelWidth - 1)
+        let pads = [
+            extentHeight - g.padTop, extentWidth - g.padLeft, g.outputHeight - g.height - (extentHeight - g.padTop) + extentHeight,
+            g.outputWidth - g.width - (extentWidth - g.padLeft) + extentWidth,
+        ]
+        guard pads.allSatisfy({ $0 >= 0 }) else { return nil }
+        let (cg, mg) = (g.channels / g.groups, g.filters / g.groups)
+        let grouped = try inputs[1].reshaped([g.groups, cg, mg, g.kernelHeight, g.kernelWidth])
+        let swapped = try backend.transpose(grouped, permutation: [0, 2, 1, 3, 4]).reshaped([g.filters, cg, g.kernelHeight, g.kernelWidth])
+        let flipped = try backend.slice(swapped, starts: [-1, -1], ends: [Int.min, Int.min], axes: [2, 3], steps: [-1, -1])
+        let y = try backend.conv2d(
+            try inputs[0].reshaped([g.batch, g.channels, g.height, g.width]), weight: flipped, bias: inputs.count == 3 ? inputs[2] : nil,
+            descriptor: Conv2DDescriptor(padding: .explicit(pads), dilation: [g.dilationHeight, g.dilationWidth], groups: g.groups))
+        return try y.reshaped(g.outputShape)
     }
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] { [Self.program] }

@@ -89,6 +89,7 @@ struct ConvWeightGradient: Primitive {
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let g = try geometry(inputs.map(\.type))
+        if g.groups == 1 { return [try asConvolution(inputs[0], inputs[1], g, on: backend)] }
         let (result, dw) = try backend.output(shape: outputs[0].shape, operation: name)
         let count = try int32Count(outputs[0].shape, name)
         _ = try int32Count(inputs[0].shape, name)
@@ -106,6 +107,25 @@ struct ConvWeightGradient: Primitive {
             ] + (try sizes.map { .int32(try int32($0, name)) }),
             globalSize: [GEMMTile.roundUp(count, 64)], localSize: [64])
         return [result]
+    }
+
+    /// Without groups, the weight gradient is itself a convolution, run on the forward's fast
+    /// kernels: the input with batch and channels swapped ([C, N, H, W]) correlated with the
+    /// output gradient as the kernel ([K, N, OH, OW]), the forward's dilation as the stride and its
+    /// stride as the dilation, gives [C, K, R…, S…]; its first R × S positions, channels swapped
+    /// back, are the gradient (flipped for a true convolution).
+    private func asConvolution(_ x: Tensor, _ dy: Tensor, _ g: ConvolutionGeometry, on backend: OpenCLBackend) throws -> Tensor {
+        // The pads the forward read beyond the input's end (at most the ones it was given).
+        let bottom = max(0, (g.kernelHeight - 1) * g.dilationHeight + (g.outputHeight - 1) * g.strideHeight - g.padTop - (g.inputHeight - 1))
+        let right = max(0, (g.kernelWidth - 1) * g.dilationWidth + (g.outputWidth - 1) * g.strideWidth - g.padLeft - (g.inputWidth - 1))
+        let correlation = try backend.conv2d(
+            try backend.transpose(x, permutation: [1, 0, 2, 3]), weight: try backend.transpose(dy, permutation: [1, 0, 2, 3]), bias: nil,
+            descriptor: Conv2DDescriptor(
+                stride: [g.dilationHeight, g.dilationWidth], padding: .explicit([g.padTop, g.padLeft, bottom, right]),
+                dilation: [g.strideHeight, g.strideWidth]))
+        var taps = try backend.slice(correlation, starts: [0, 0], ends: [g.kernelHeight, g.kernelWidth], axes: [2, 3])
+        if g.flipped { taps = try backend.slice(taps, starts: [-1, -1], ends: [Int.min, Int.min], axes: [2, 3], steps: [-1, -1]) }
+        return try backend.transpose(taps, permutation: [1, 0, 2, 3])
     }
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] { [Self.program] }

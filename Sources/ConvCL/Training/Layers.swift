@@ -121,6 +121,21 @@ public final class Flatten: Layer {
     }
 }
 
+/// A new axis of size 1 at `axis` (ONNX Unsqueeze): a 1-D layer's [N, C, L] as an image
+/// [N, 1, C, L] for a 2-D layer after it, with axis 1.
+public final class Unsqueeze: Layer {
+    public let axis: Int
+    public init(axis: Int) { self.axis = axis }
+    public func forward(_ x: Variable, parameters: [Variable], on tape: Tape, training: Bool) throws -> Variable {
+        guard (0...x.shape.count).contains(axis) else {
+            throw ConvCLError.invalidArgument(operation: "Unsqueeze", argument: "axis", reason: "\(axis) is outside 0...\(x.shape.count) for \(x.shape)")
+        }
+        var shape = x.shape
+        shape.insert(1, at: axis)
+        return try tape.reshape(x, shape)
+    }
+}
+
 /// Inverted dropout while training (`torch.nn.Dropout`); the identity otherwise. Its masks come
 /// from its own seeded generator, so a seed replays a training run.
 public final class Dropout: Layer {
