@@ -343,6 +343,11 @@ struct ModelTests {
             // Found by ci/fuzz.sh (an index out of range): opset 18 Pad's axes unchecked.
             ("Pad axis 7", [Self.node("Pad", ["x", "p", "", "ax"], ["y"])], [int64("p", [1, 1]), int64("ax", [7])], [x], "axis 7 is out of range"),
             ("Pad one pad for an axis", [Self.node("Pad", ["x", "p", "", "ax"], ["y"])], [int64("p", [1]), int64("ax", [2])], [x], "two pads per axis"),
+            // Found by ci/fuzz.sh (a crash): Resize keeping the aspect ratio with no axes, or to sizes past 32 bits.
+            ("Resize aspect ratio, no axes", [Self.node("Resize", ["x", "", "", "s"], ["y"], [Self.ints("axes", []), Self.string("keep_aspect_ratio_policy", "not_larger")])],
+             [int64("s", [4])], [x], "has 1 values for axes []"),
+            ("Resize aspect ratio to 2^62", [Self.node("Resize", ["x", "", "", "s"], ["y"], [Self.ints("axes", [2, 3]), Self.string("keep_aspect_ratio_policy", "not_smaller")])],
+             [int64("s", [big, 1])], [x], "outside 0...2147483647"),
             ("Slice step Int64.min", [Self.node("Slice", ["x", "a", "b", "c", "d"], ["y"])],
              [int64("a", [.min]), int64("b", [.max]), int64("c", [3]), int64("d", [.min])], [x], ""),
         ]

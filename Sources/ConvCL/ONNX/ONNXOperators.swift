@@ -297,10 +297,18 @@ enum ONNXOperators {
                 } else {
                     // One scale for the listed axes: the smallest or largest asked for; each size
                     // is that scale times the input's, rounded half up (ONNX's rule).
+                    guard sizes.count == axes.count else { throw node.fail("sizes", "has \(sizes.count) values for axes \(axes)") }
+                    guard axes.allSatisfy({ x.shape[$0] > 0 }) else {
+                        throw node.fail("sizes", "keeping the aspect ratio needs non-empty axes \(axes), input \(x.shape)")
+                    }
                     let ratios = zip(axes, sizes).map { Double($1) / Double(x.shape[$0]) }
                     let scale = policy == "not_larger" ? ratios.min()! : ratios.max()!
+                    let scaled = axes.map { (scale * Double(x.shape[$0]) + 0.5).rounded(.down) }
+                    guard scaled.allSatisfy({ $0 >= 0 && $0 <= Double(Int32.max) }) else {
+                        throw node.fail("sizes", "\(sizes) for axes \(axes) of input \(x.shape) give sizes \(scaled), outside 0...\(Int32.max)")
+                    }
                     descriptor.scales = try full(axes.map { _ in scale }, { _ in 1 }, "sizes")
-                    descriptor.sizes = try full(axes.map { Int((scale * Double(x.shape[$0]) + 0.5).rounded(.down)) }, { x.shape[$0] }, "sizes")
+                    descriptor.sizes = try full(scaled.map { Int($0) }, { x.shape[$0] }, "sizes")
                 }
             } else {
                 descriptor.scales = try full(try run.floats(2).map(Double.init), { _ in 1 }, "scales")
