@@ -262,3 +262,99 @@ struct GradientTests {
         }
     }
 }
+
+/// The elementwise table's gradients, row by row, against central differences of the row's own
+/// Double reference, with broadcast operands (whose gradients sum over the broadcast axes).
+@Suite("Elementwise gradients")
+struct ElementwiseGradientTests {
+    /// Operands for `operation`: values away from its kinks and poles (positive for Log, Sqrt,
+    /// Pow's base; away from 0 where the gradient jumps), bool conditions for Where.
+    static func operands(_ operation: ElementwiseOperation, _ shapes: [[Int]], _ random: inout TestRandom) -> [TensorData] {
+        shapes.enumerated().map { index, shape in
+            let count = shape.reduce(1, *)
+            if operation.name == "Where" && index == 0 { return .bool((0..<count).map { _ in Bool.random(using: &random) }) }
+            let positive = ["Log", "Sqrt", "Pow", "Reciprocal"].contains(operation.name) && index == 0
+            return .float32((0..<count).map { _ in
+                let magnitude = Float.random(in: 0.3...2, using: &random)
+                return positive || Bool.random(using: &random) ? magnitude : -magnitude
+            })
+        }
+    }
+
+    /// Row-major strides of `shape` broadcast to `output` (0 along broadcast axes).
+    static func offsets(_ shape: [Int], _ output: [Int]) -> [Int] {
+        let padded = [Int](repeating: 1, count: output.count - shape.count) + shape
+        var strides = [Int](repeating: 0, count: output.count), step = 1
+        for axis in (0..<output.count).reversed() {
+            strides[axis] = padded[axis] == 1 ? 0 : step
+            step *= padded[axis]
+        }
+        return (0..<output.reduce(1, *)).map { flat in
+            var rest = flat, offset = 0
+            for axis in (0..<output.count).reversed() {
+                offset += rest % output[axis] * strides[axis]
+                rest /= output[axis]
+            }
+            return offset
+        }
+    }
+
+    @Test("every differentiable row of the table: the reference's gradients equal central differences in Double; OpenCL's equal the reference's")
+    func everyRow() throws {
+        var random = TestRandom()
+        let backends = try allBackends()
+        var checked: [String] = []
+        for operation in ElementwiseOperation.all where ElementwiseGradients.rule(operation) != nil {
+            if case .cast(let target) = operation.row.types, target != .float32 { continue }
+            let output = [3, 1, 5].map { $0 == 1 ? 4 : $0 }
+            let shapes: [[Int]] = (0..<operation.arity).map { [[3, 4, 5], [4, 1], [5], []][($0 + random.int(0...3)) % 4] }
+            let fullShapes = shapes.enumerated().map { $0 == 0 ? output : $1 }  // one operand of the output's shape
+            let data = Self.operands(operation, fullShapes, &random)
+            let dy = random.floats(output.reduce(1, *)).map(Double.init)
+            let maps = fullShapes.map { Self.offsets($0, output) }
+            func loss(_ values: [[Double]]) -> Double {
+                (0..<dy.count).reduce(0.0) { sum, index in
+                    sum + dy[index] * operation.row.reference(maps.indices.map { values[$0][maps[$0][index]] }, operation.parameters.map(Double.init))
+                }
+            }
+            let values = data.map(\.doubles)
+            var results: [[Tensor]] = []
+            for backend in backends {
+                let tape = Tape(backend: backend)
+                // Fmod's divisor has no gradient (as in PyTorch): a constant.
+                let variables = try zip(fullShapes, data).enumerated().map { index, operand in
+                    let tensor = try backend.tensor(shape: operand.0, data: operand.1)
+                    let differentiable = tensor.dataType == .float32 && !(operation.name == "Fmod" && index == 1)
+                    return differentiable ? tape.parameter(tensor) : tape.constant(tensor)
+                }
+                let y = try tape.elementwise(operation, operands: variables)
+                let weighted = try tape.elementwise(.mul, y, tape.constant(try backend.tensor(shape: output, values: dy.map(Float.init))))
+                let total = try tape.sum(weighted)
+                let float = variables.filter(\.requiresGradient)
+                results.append(try tape.gradients(of: total, withRespectTo: float))
+            }
+            let differentiable = data.indices.filter { data[$0].dataType == .float32 && !(operation.name == "Fmod" && $0 == 1) }
+            for (position, operand) in differentiable.enumerated() {
+                let expected = (0..<values[operand].count).map { element -> Double in
+                    var plus = values, minus = values
+                    let step = 1e-6 * max(1, abs(values[operand][element]))
+                    plus[operand][element] += step
+                    minus[operand][element] -= step
+                    return (loss(plus) - loss(minus)) / (2 * step)
+                }
+                let actual = try results[0][position].values()
+                let worst = zip(actual, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+                #expect(worst < 1e-4, "\(operation) operand \(operand) \(fullShapes): error \(worst); seed \(random.seed)")
+                for other in results.dropFirst() {
+                    try expectClose(other[position], results[0][position], tolerance: 1e-5, "\(operation) operand \(operand) on OpenCL; seed \(random.seed)")
+                }
+            }
+            checked.append(operation.name)
+        }
+        // Every float row has a rule except those with no gradient by nature.
+        let floatRows = ElementwiseTable.rows.filter { if case .float = $0.types { return true }; if case .numeric = $0.types { return true }; return false }
+        let missing = floatRows.map(\.name).filter { ElementwiseGradients.rules[$0] == nil }
+        #expect(missing == ["LeakyReluGrad"], "rows without a gradient rule: \(missing)")
+        #expect(checked.count >= 30, "\(checked)")
+    }
+}

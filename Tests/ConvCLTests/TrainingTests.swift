@@ -210,3 +210,96 @@ struct TrainingTests {
         }
     }
 }
+
+@Suite("Reduction and loss gradients")
+struct ReductionGradientTests {
+    @Test("reductions (sum, mean, max, min, sum of squares, log-sum-exp), softmax, log-softmax and binary cross-entropy: gradients equal central differences in Double, on both backends")
+    func againstDifferences() throws {
+        var random = TestRandom()
+        let shape = [3, 4, 5]
+        let x = random.floats(60).map { Double($0) * 2 }
+        let t = (0..<60).map { _ in Double(random.int(0...10)) / 10 }
+        let dy = random.floats(60).map(Double.init)
+        // The functions in Double, and the tape's versions: (name, Double loss of x, tape loss).
+        func rows(_ x: [Double]) -> [[Double]] { (0..<12).map { Array(x[$0 * 5..<$0 * 5 + 5]) } }  // rows along the last axis
+        func logSumExp(_ row: [Double]) -> Double { let top = row.max()!; return top + log(row.reduce(0) { $0 + exp($1 - top) }) }
+        func weightedSum(_ x: [Double]) -> Double {
+            var total = 0.0
+            for index in 0..<60 { total += x[index] * dy[index / 20 * 5 + index % 5] }  // Σ over axis 1 of [3, 4, 5], weighted by dy[n, 0, w]
+            return total
+        }
+        func weightedRowMax(_ x: [Double]) -> Double {
+            var total = 0.0
+            for (index, row) in rows(x).enumerated() { total += row.max()! * dy[index] }
+            return total
+        }
+        func weightedLogSumExp(_ x: [Double]) -> Double {
+            var total = 0.0
+            for (index, row) in rows(x).enumerated() { total += logSumExp(row) * dy[index] }
+            return total
+        }
+        func weightedSoftmax(_ x: [Double]) -> Double {
+            var total = 0.0
+            for (index, row) in rows(x).enumerated() {
+                let lse = logSumExp(row)
+                for (column, value) in row.enumerated() { total += exp(value - lse) * dy[index * 5 + column] }
+            }
+            return total
+        }
+        func weightedLogSoftmaxAxis1(_ x: [Double]) -> Double {
+            var total = 0.0
+            for n in 0..<3 {
+                for w in 0..<5 {
+                    let values = (0..<4).map { x[n * 20 + $0 * 5 + w] }
+                    let lse = logSumExp(values)
+                    for c in 0..<4 { total += (values[c] - lse) * dy[n * 20 + c * 5 + w] }
+                }
+            }
+            return total
+        }
+        func crossEntropy(_ x: [Double]) -> Double {
+            var total = 0.0
+            for index in 0..<60 { total += max(x[index], 0) - x[index] * t[index] + log(1 + exp(-abs(x[index]))) }
+            return total / 60
+        }
+        func constant(_ tape: Tape, _ shape: [Int], _ values: [Double]) throws -> Variable {
+            tape.constant(try tape.backend.tensor(shape: shape, values: values.map(Float.init)))
+        }
+        typealias Case = (String, ([Double]) -> Double, (Tape, Variable) throws -> Variable)
+        let cases: [Case] = [
+            ("sum over axis 1", weightedSum, { tape, v in
+                try tape.sum(try tape.elementwise(.mul, try tape.reduce(v, .sum, axes: [1], keepDims: true), try constant(tape, [3, 1, 5], Array(dy.prefix(15)))))
+            }),
+            ("mean of all", { x in x.reduce(0, +) / 60 }, { tape, v in try tape.reduce(v, .mean) }),
+            ("max over the last axis", weightedRowMax, { tape, v in
+                try tape.sum(try tape.elementwise(.mul, try tape.reduce(v, .max, axes: [-1]), try constant(tape, [3, 4], Array(dy.prefix(12)))))
+            }),
+            ("min of all", { x in x.min()! }, { tape, v in try tape.reduce(v, .min) }),
+            ("sum of squares", { x in x.reduce(0) { $0 + $1 * $1 } }, { tape, v in try tape.reduce(v, .sumSquare) }),
+            ("log-sum-exp over the last axis", weightedLogSumExp, { tape, v in
+                try tape.sum(try tape.elementwise(.mul, try tape.reduce(v, .logSumExp, axes: [2]), try constant(tape, [3, 4], Array(dy.prefix(12)))))
+            }),
+            ("softmax", weightedSoftmax, { tape, v in try tape.sum(try tape.elementwise(.mul, try tape.softmax(v), try constant(tape, shape, dy))) }),
+            ("log-softmax over axis 1", weightedLogSoftmaxAxis1, { tape, v in
+                try tape.sum(try tape.elementwise(.mul, try tape.logSoftmax(v, axis: 1), try constant(tape, shape, dy)))
+            }),
+            ("binary cross-entropy with logits", crossEntropy, { tape, v in try tape.binaryCrossEntropyWithLogits(v, try constant(tape, shape, t)) }),
+        ]
+        for backend in try allBackends() {
+            for (name, function, taped) in cases {
+                let tape = Tape(backend: backend)
+                let variable = tape.parameter(try backend.tensor(shape: shape, values: x.map(Float.init)))
+                let loss = try taped(tape, variable)
+                let gradient = try tape.gradients(of: loss, withRespectTo: [variable])[0].values()
+                #expect(abs(Double(try loss.value.values()[0]) - function(x)) < 1e-5 * max(1, abs(function(x))), "\(name) value on \(backend.name)")
+                let worst = (0..<60).map { index -> Double in
+                    var (plus, minus) = (x, x)
+                    plus[index] += 1e-6
+                    minus[index] -= 1e-6
+                    return abs((function(plus) - function(minus)) / 2e-6 - Double(gradient[index]))
+                }.max()!
+                #expect(worst < 1e-4, "\(name) on \(backend.name): gradient error \(worst); seed \(random.seed)")
+            }
+        }
+    }
+}
