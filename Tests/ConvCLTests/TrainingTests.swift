@@ -108,6 +108,35 @@ struct TrainingTests {
         #expect(worstW < 1e-5 && worstT < 1e-5, "weight \(worstW), target \(worstT); seed \(random.seed)")
     }
 
+    @Test("matmul's gradients with a broadcast batch equal the Double products, summed over the batch")
+    func matmulGradients() throws {
+        var random = TestRandom()
+        let (a, b, dy) = (random.floats(2 * 3 * 4).map(Double.init), random.floats(4 * 5).map(Double.init), random.floats(2 * 3 * 5).map(Double.init))
+        var da = [Double](repeating: 0, count: 24), db = [Double](repeating: 0, count: 20)
+        for batch in 0..<2 {
+            for i in 0..<3 {
+                for j in 0..<5 {
+                    for k in 0..<4 {
+                        let g = dy[(batch * 3 + i) * 5 + j]
+                        da[(batch * 3 + i) * 4 + k] += g * b[k * 5 + j]
+                        db[k * 5 + j] += g * a[(batch * 3 + i) * 4 + k]
+                    }
+                }
+            }
+        }
+        for backend in try allBackends() {
+            let tape = Tape(backend: backend)
+            let (va, vb) = (tape.parameter(try backend.tensor(shape: [2, 3, 4], values: a.map(Float.init))),
+                            tape.parameter(try backend.tensor(shape: [4, 5], values: b.map(Float.init))))
+            let y = try tape.matmul(va, vb)
+            let loss = try tape.sum(try tape.elementwise(.mul, y, tape.constant(try backend.tensor(shape: [2, 3, 5], values: dy.map(Float.init)))))
+            let gradients = try tape.gradients(of: loss, withRespectTo: [va, vb])
+            #expect(gradients[0].shape == [2, 3, 4] && gradients[1].shape == [4, 5])
+            #expect(zip(try gradients[0].values(), da).map { abs(Double($0) - $1) }.max()! < 1e-5, "\(backend.name) dA; seed \(random.seed)")
+            #expect(zip(try gradients[1].values(), db).map { abs(Double($0) - $1) }.max()! < 1e-5, "\(backend.name) dB; seed \(random.seed)")
+        }
+    }
+
     @Test("SGD with momentum and Adam follow PyTorch's update rules step by step")
     func optimizers() throws {
         var random = TestRandom()
@@ -189,6 +218,7 @@ struct TrainingTests {
                 try Conv1d(2, 3, kernel: 7, descriptor: .init(stride: 2, padding: .explicit([3, 1]), dilation: 2, mode: .convolution, activation: .relu),
                            backend: backend, generator: &generator),
                 AvgPool(PoolDescriptor(kernel: [3], stride: [2], padding: .explicit([1, 1]), ceilMode: true, countIncludePad: true)),
+                try BatchNorm(3, backend: backend),
                 Unsqueeze(axis: 2),
                 try Conv2d(3, 4, kernel: [1, 3], descriptor: .init(padding: .sameUpper, activation: .leakyReLU(slope: 0.2)),
                            backend: backend, generator: &generator),
@@ -199,6 +229,10 @@ struct TrainingTests {
             ]
             let network = Sequential(layers)
             let input = try backend.tensor(shape: [3, 2, 41], values: random.floats(246))
+            // A step, so that the running statistics and the weights are not the initial ones.
+            try network.trainingStep(input, backend: backend, optimizer: SGD(backend: backend, learningRate: 0.1)) { tape, output in
+                try tape.crossEntropy(output, labels: [1, 5, 3])
+            }
             let expected = try network(input, backend: backend)
             let model = try Model(serializedData: try network.onnxModel(inputShape: [nil, 2, 41]), backend: backend)
             let output = try model.run(["input": input])["output"]!
@@ -300,6 +334,69 @@ struct ReductionGradientTests {
                 }.max()!
                 #expect(worst < 1e-4, "\(name) on \(backend.name): gradient error \(worst); seed \(random.seed)")
             }
+        }
+    }
+}
+
+@Suite("Batch normalisation")
+struct BatchNormTests {
+    @Test("training mode: output and gradients of x, scale and bias equal central differences of the Double definition; running statistics follow PyTorch's update; outside training the running ones are used, with their gradients")
+    func training() throws {
+        var random = TestRandom()
+        let shape = [3, 2, 2, 5], channels = 2, count = 30
+        let x = random.floats(60).map(Double.init), gamma = random.floats(2).map { Double($0) + 1.5 }, beta = random.floats(2).map(Double.init)
+        let dy = random.floats(60).map(Double.init)
+        func channel(_ index: Int) -> Int { index / 10 % 2 }
+        func forward(_ x: [Double], _ gamma: [Double], _ beta: [Double]) -> [Double] {
+            var mean = [0.0, 0.0], variance = [0.0, 0.0]
+            for i in 0..<60 { mean[channel(i)] += x[i] / Double(count) }
+            for i in 0..<60 { variance[channel(i)] += (x[i] - mean[channel(i)]) * (x[i] - mean[channel(i)]) / Double(count) }
+            return (0..<60).map { i in gamma[channel(i)] * (x[i] - mean[channel(i)]) / (variance[channel(i)] + 1e-5).squareRoot() + beta[channel(i)] }
+        }
+        func loss(_ x: [Double], _ gamma: [Double], _ beta: [Double]) -> Double {
+            zip(forward(x, gamma, beta), dy).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        func numerical(_ values: [Double], _ f: ([Double]) -> Double) -> [Double] {
+            values.indices.map { i in
+                var (plus, minus) = (values, values)
+                plus[i] += 1e-6
+                minus[i] -= 1e-6
+                return (f(plus) - f(minus)) / 2e-6
+            }
+        }
+        let expected = [numerical(x) { loss($0, gamma, beta) }, numerical(gamma) { loss(x, $0, beta) }, numerical(beta) { loss(x, gamma, $0) }]
+        for backend in try allBackends() {
+            let layer = try BatchNorm(channels, momentum: 0.25, backend: backend)
+            layer.parameters = [try backend.tensor(shape: [2], values: gamma.map(Float.init)), try backend.tensor(shape: [2], values: beta.map(Float.init))]
+            let tape = Tape(backend: backend)
+            let input = tape.parameter(try backend.tensor(shape: shape, values: x.map(Float.init)))
+            let parameters = layer.parameters.map(tape.parameter)
+            let y = try layer.forward(input, parameters: parameters, on: tape, training: true)
+            let weighted = try tape.sum(try tape.elementwise(.mul, y, tape.constant(try backend.tensor(shape: shape, values: dy.map(Float.init)))))
+            let gradients = try tape.gradients(of: weighted, withRespectTo: [input] + parameters)
+            let outputError = zip(try y.value.values(), forward(x, gamma, beta)).map { abs(Double($0) - $1) }.max()!
+            #expect(outputError < 1e-5, "\(backend.name): output error \(outputError); seed \(random.seed)")
+            for (name, (gradient, want)) in zip(["x", "scale", "bias"], zip(gradients, expected)) {
+                let error = zip(try gradient.values(), want).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+                #expect(error < 1e-4, "\(backend.name) \(name): gradient error \(error); seed \(random.seed)")
+            }
+            // Running statistics: (1 − m)·old + m·batch, the variance unbiased (PyTorch).
+            for c in 0..<2 {
+                let values = (0..<60).filter { channel($0) == c }.map { x[$0] }
+                let mean = values.reduce(0, +) / 30, unbiased = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 29
+                #expect(abs(Double(try layer.runningMean.values()[c]) - 0.25 * mean) < 1e-5, "\(backend.name) running mean")
+                #expect(abs(Double(try layer.runningVariance.values()[c]) - (0.75 + 0.25 * unbiased)) < 1e-5, "\(backend.name) running variance")
+            }
+            // Outside training: the running statistics, and a gradient through them.
+            let evalTape = Tape(backend: backend)
+            let evalInput = evalTape.parameter(try backend.tensor(shape: shape, values: x.map(Float.init)))
+            let evalY = try layer.forward(evalInput, parameters: layer.parameters.map(evalTape.parameter), on: evalTape, training: false)
+            let (rm, rv) = (try layer.runningMean.values(), try layer.runningVariance.values())
+            let want = (0..<60).map { i in gamma[channel(i)] * (x[i] - Double(rm[channel(i)])) / (Double(rv[channel(i)]) + 1e-5).squareRoot() + beta[channel(i)] }
+            #expect(zip(try evalY.value.values(), want).map { abs(Double($0) - $1) }.max()! < 1e-5, "\(backend.name) inference")
+            let evalGradient = try evalTape.gradients(of: try evalTape.sum(evalY), withRespectTo: [evalInput])[0].values()
+            let slope = (0..<60).map { gamma[channel($0)] / (Double(rv[channel($0)]) + 1e-5).squareRoot() }
+            #expect(zip(evalGradient, slope).map { abs(Double($0) - $1) }.max()! < 1e-5, "\(backend.name) inference gradient")
         }
     }
 }

@@ -66,6 +66,10 @@ private func exportNodes(_ layer: any Layer, input: String, prefix: String, init
             throw unsupported("AveragePool with dilation needs opset 19; the export writes opset 17")
         }
         return [try poolNode("AveragePool", pool.descriptor, input, prefix)]
+    case let norm as BatchNorm:
+        let names = ["scale", "bias", "mean", "var"].map { "\(prefix).\($0)" }
+        initializers += zip(names, norm.parameters + [norm.runningMean, norm.runningVariance]).map { ($0, $1) }
+        return [onnxNode("BatchNormalization", [input] + names, ["\(prefix).out"], [.float("epsilon", norm.epsilon), .float("momentum", 1 - norm.momentum)])]
     case is GlobalAvgPool:
         return [
             onnxNode("GlobalAveragePool", [input], ["\(prefix).pooled"]),

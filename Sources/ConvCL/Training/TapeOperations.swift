@@ -157,3 +157,25 @@ private func selection(_ needs: [Bool]) -> GradientSelection {
     if needs.count > 2 && needs[2] { computing.insert(.bias) }
     return computing
 }
+
+extension Tape {
+    /// `Backend.matmul` of operands of rank ≥ 2 ([…, N, K] × […, K, M], batch axes broadcast):
+    /// dA = dY · Bᵀ and dB = Aᵀ · dY, each summed over the batch axes its operand was broadcast along.
+    public func matmul(_ a: Variable, _ b: Variable) throws -> Variable {
+        guard a.shape.count >= 2, b.shape.count >= 2 else {
+            throw ConvCLError.invalidArgument(
+                operation: "matmul", argument: "inputs", reason: "on a tape both operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
+        }
+        let y = try backend.matmul(a.value, b.value)
+        return record(y, [a, b]) { [backend] dy, needs in
+            func transposed(_ t: Tensor) throws -> Tensor {
+                let rank = t.shape.count
+                return try backend.transpose(t, permutation: Array(0..<rank - 2) + [rank - 1, rank - 2])
+            }
+            return [
+                needs[0] ? try backend.sumToShape(try backend.matmul(dy, try transposed(b.value)), a.shape) : nil,
+                needs[1] ? try backend.sumToShape(try backend.matmul(try transposed(a.value), dy), b.shape) : nil,
+            ]
+        }
+    }
+}
