@@ -23,6 +23,8 @@ struct BenchCommand: ParsableCommand {
     var repetitions = 5
     @Option(help: "Keep timing a case until this many seconds of calls have run.")
     var minSeconds = 0.5
+    @Flag(help: "Convolution cases only: time the forward, the input's gradient and the weight's gradient (the backend's own choices), each with its ratio to the forward's GFLOP/s.")
+    var backward = false
 
     struct Row: Codable {
         var `case`: String
@@ -47,6 +49,7 @@ struct BenchCommand: ParsableCommand {
         }
         let cases = BenchCase.suite.filter { filter == nil || $0.name.contains(filter!) }
         guard !cases.isEmpty else { throw ValidationError("--filter \(filter!) matches no case") }
+        if backward { return try runBackward(cases, backend) }
         // Convolutions run once per algorithm, each on a backend that forces it.
         var forced: [ConvolutionAlgorithm: OpenCLBackend] = [:]
         if let device = backend as? OpenCLBackend {
@@ -132,6 +135,62 @@ struct BenchCommand: ParsableCommand {
         let output = try body()
         let wall = seconds(ContinuousClock.now - start)
         return (output, wall, wall)
+    }
+
+    /// The median device time of `body` over at least `repetitions` calls and `minSeconds`, after
+    /// one call to warm up.
+    func median(_ backend: any Backend, _ body: () throws -> Tensor) throws -> Double {
+        _ = try time(backend, body)
+        var samples: [Double] = []
+        var total = 0.0
+        while samples.count < repetitions || total < minSeconds {
+            let (_, seconds, wall) = try time(backend, body)
+            samples.append(seconds)
+            total += wall
+        }
+        return samples.sorted()[samples.count / 2]
+    }
+
+    /// `--backward`: per convolution case, the forward and both gradients, at the forward's FLOP
+    /// count each (the gradients do the same multiply-adds).
+    func runBackward(_ cases: [BenchCase], _ backend: any Backend) throws {
+        var random = SeededGenerator(seed: 42)
+        var rows: [(String, String, Double, Double, Double)] = []
+        for (position, benchCase) in cases.enumerated() {
+            let work = benchCase.work
+            let passes: [(String, ([Tensor], Tensor) throws -> Tensor)]
+            switch work {
+            case .conv2d(_, _, let d):
+                passes = [
+                    ("forward", { x, _ in try backend.conv2d(x[0], weight: x[1], bias: nil, descriptor: d) }),
+                    ("backward-data", { x, dy in try backend.conv2dBackward(gradOutput: dy, input: x[0], weight: x[1], descriptor: d, computing: .input).input! }),
+                    ("backward-weights", { x, dy in try backend.conv2dBackward(gradOutput: dy, input: x[0], weight: x[1], descriptor: d, computing: .weight).weight! }),
+                ]
+            case .conv1d(_, _, let d):
+                passes = [
+                    ("forward", { x, _ in try backend.conv1d(x[0], weight: x[1], bias: nil, descriptor: d) }),
+                    ("backward-data", { x, dy in try backend.conv1dBackward(gradOutput: dy, input: x[0], weight: x[1], descriptor: d, computing: .input).input! }),
+                    ("backward-weights", { x, dy in try backend.conv1dBackward(gradOutput: dy, input: x[0], weight: x[1], descriptor: d, computing: .weight).weight! }),
+                ]
+            default: continue
+            }
+            FileHandle.standardError.write(Data("[\(position + 1)/\(cases.count)] \(benchCase.name)…\n".utf8))
+            let values = benchCase.operandValues(&random)
+            let operands = try zip(benchCase.operandShapes, values).map { try backend.tensor(shape: $0, values: $1) }
+            let y = try passes[0].1(operands, operands[0])
+            let dy = try backend.tensor(shape: y.shape, values: random.floats(y.count))
+            let flops = benchCase.measure(outputShape: y.shape).flops!
+            var forward = 0.0
+            for (name, body) in passes {
+                let seconds = try median(backend) { try body(operands, dy) }
+                if name == "forward" { forward = flops / seconds / 1e9 }
+                rows.append((benchCase.name, name, seconds, flops / seconds / 1e9, flops / seconds / 1e9 / forward))
+            }
+        }
+        print("case                          pass               time (ms)   GFLOP/s   × forward")
+        for (name, pass, seconds, gflops, ratio) in rows {
+            print("\(name.padding(toLength: 30, withPad: " ", startingAt: 0))\(pass.padding(toLength: 17, withPad: " ", startingAt: 0)) \(String(format: "%10.3f %9.2f %10.2f", seconds * 1e3, gflops, ratio))")
+        }
     }
 
     /// The name of the kernel family that runs the case.
