@@ -83,14 +83,17 @@ struct TrainCommand: ParsableCommand {
             let bar = ProgressBar(label: "epoch \(epoch)/\(epochs)", unit: "steps")
             let order = Array(0..<examples).shuffled(using: &orderGenerator)
             var (lossSum, correct) = (0.0, 0)
+            var stepSeconds = 0.0
             for step in 0..<steps {
                 let progress = Double((epoch - 1) * steps + step) / Double(epochs * steps)
                 optimizer.learningRate = learningRate * Float(0.5 * (1 + cos(Double.pi * progress)))
                 let indices = order[step * batch..<min((step + 1) * batch, examples)]
                 let (input, labels) = try training.batch(indices, backend: backend)
+                let stepStart = Date()
                 let (loss, output) = try model.trainingStep(input, backend: backend, optimizer: optimizer) { tape, output in
                     try tape.crossEntropy(output, labels: labels)
                 }
+                stepSeconds += Date().timeIntervalSince(stepStart)
                 lossSum += Double(loss) * Double(indices.count)
                 correct += zip(try Self.predictions(output), labels).filter { $0 == $1 }.count
                 bar.show(done: step + 1, total: steps)
@@ -102,8 +105,9 @@ struct TrainCommand: ParsableCommand {
                 validAccuracy: validAccuracy))
             let last = history[history.count - 1]
             print(String(
-                format: "epoch %d/%d  loss %.3f  accuracy %.1f%%  held-out loss %.3f  accuracy %.1f%%  %.0f s", epoch, epochs,
-                last.trainLoss, 100 * last.trainAccuracy, last.validLoss, 100 * last.validAccuracy, Date().timeIntervalSince(start)))
+                format: "epoch %d/%d  loss %.3f  accuracy %.1f%%  held-out loss %.3f  accuracy %.1f%%  step %.1f ms  %.0f s", epoch, epochs,
+                last.trainLoss, 100 * last.trainAccuracy, last.validLoss, 100 * last.validAccuracy, 1000 * stepSeconds / Double(steps),
+                Date().timeIntervalSince(start)))
         }
         if let plot { try TrainingPlots.curves(history).write(path: plot) }
         if let filtersPlot {
