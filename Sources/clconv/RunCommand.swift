@@ -117,10 +117,10 @@ struct RunCommand: ParsableCommand {
         if !misplaced.isEmpty {
             throw ValidationError("\(op.rawValue) does not take \(misplaced.joined(separator: ", "))")
         }
+        if !backward && output == nil { throw ValidationError("\(op.rawValue) needs --output") }
         if op.isConvolution && weight == nil { throw ValidationError("\(op.rawValue) needs --weight") }
         if op.isPooling && kernel == nil { throw ValidationError("\(op.rawValue) needs --kernel") }
         if op == .reduce && reduction == nil { throw ValidationError("reduce needs --op") }
-        if !backward && output == nil { throw ValidationError("\(op.rawValue) needs --output") }
         if backward && gradOutput == nil { throw ValidationError("--backward needs --grad-output") }
         if backward && [gradInput, gradWeight, gradBias].allSatisfy({ $0 == nil }) {
             throw ValidationError("--backward needs a gradient to write: --grad-input\(op.isConvolution ? ", --grad-weight or --grad-bias" : "")")
