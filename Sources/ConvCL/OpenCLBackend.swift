@@ -46,6 +46,8 @@ public final class OpenCLBackend: Backend {
     /// Specialised programs waiting to be built in the background (see `KernelTier`).
     private let backgroundBuilds = BackgroundBuilds()
     let counters = Locked(Statistics())
+    /// Driver failures injected for the reliability checks (none unless armed).
+    let faults = FaultInjection()
     /// Algorithms chosen by find mode, per shape (see `ConvolutionOptions.find`).
     let tuning: TuningTable
     /// Scratch buffers the convolution algorithms share, grown on demand (see `withWorkspace`).
@@ -214,6 +216,7 @@ public final class OpenCLBackend: Backend {
             return buffer
         }
         if let reused { return reused }
+        try faults.check(.allocation, "\(bytes) bytes for \(operation)")
         let buffer = try CLBuffer(context: context, byteCount: bytes, maxAllocation: device.maxAllocationBytes)
         counters.withLock { $0.bufferAllocations += 1 }
         return buffer
@@ -228,6 +231,18 @@ public final class OpenCLBackend: Backend {
             guard pool.bytes + buffer.byteCount <= Self.poolLimitBytes else { return }
             pool.buffers[buffer.byteCount, default: []].append(buffer)
             pool.bytes += buffer.byteCount
+        }
+    }
+
+    /// Device buffers of this backend not yet released: those of live tensors, the workspace and
+    /// the pool (for leak checks: `emptyPool()` first).
+    var liveBufferCount: Int { context.liveBuffers.withLock { $0 } }
+
+    /// Releases the buffers the pool keeps for reuse.
+    func emptyPool() {
+        pool.withLock { pool in
+            pool.buffers = [:]
+            pool.bytes = 0
         }
     }
 
@@ -284,6 +299,7 @@ public final class OpenCLBackend: Backend {
             let key = "\(program)|\(kernel)"
             let clKernel = try kernels[key] ?? CLKernel(program: built, name: kernel)
             kernels[key] = clKernel
+            try faults.check(.enqueue, "kernel \(kernel) of \(program)")
             try clKernel.setArguments(arguments)
             return try queue.enqueue(clKernel, globalSize: globalSize, localSize: localSize)
         }
@@ -294,12 +310,22 @@ public final class OpenCLBackend: Backend {
 
     /// The built program for `spec`: built once per backend, from the on-disk cache when it holds
     /// a valid binary. A thread asking for a program that another is building waits for it, and
-    /// no background build starts meanwhile (see `BackgroundBuilds`). A failed build is
-    /// remembered: later calls throw its error again.
+    /// no background build starts meanwhile (see `BackgroundBuilds`). A program that does not
+    /// compile is remembered: later calls throw its error again; any other failure (the driver out
+    /// of memory, say) is not, and the next call builds again.
     func program(_ spec: ProgramSpec) throws -> CLProgram {
         let (slot, builds) = claim(spec)
-        if builds { slot.finish(backgroundBuilds.foregroundBuild { Result { try buildProgram(spec) } }) }
+        if builds { finish(slot, spec, backgroundBuilds.foregroundBuild { Result { try buildProgram(spec) } }) }
         return try slot.wait()
+    }
+
+    /// Hands a build's result to the callers waiting in `slot`, and forgets a failure other than
+    /// a compile error, so that the next call builds again.
+    private func finish(_ slot: ProgramSlot, _ spec: ProgramSpec, _ result: Result<CLProgram, any Error>) {
+        slot.finish(result)
+        if case .failure(let error) = result, (error as? OpenCLError)?.code != .buildProgramFailure {
+            programSlots.withLock { $0[spec] = nil }
+        }
     }
 
     /// The slot of `spec`, and whether the caller is the one to build it.
@@ -331,7 +357,7 @@ public final class OpenCLBackend: Backend {
         for spec in missing {
             backgroundBuilds.enqueue(spec) { spec in
                 let (slot, builds) = self.claim(spec)
-                if builds { slot.finish(Result { try self.buildProgram(spec) }) }
+                if builds { self.finish(slot, spec, Result { try self.buildProgram(spec) }) }
             }
         }
         // A program still building in the background is not waited for.
@@ -381,6 +407,7 @@ public final class OpenCLBackend: Backend {
             break
         }
         let start = DispatchTime.now().uptimeNanoseconds
+        try faults.check(.build, "\(spec)")
         let program = try CLProgram(source: source, name: spec.source, options: options, context: context)
         counters.withLock { $0.programsBuiltFromSource += 1 }
         if cache.directory != nil || BuildLog.verbose {

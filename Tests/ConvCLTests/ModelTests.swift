@@ -95,6 +95,34 @@ struct ModelTests {
         return (data, weight, bias)
     }
 
+    @Test("one Model shared by 8 concurrent tasks, each on its own batch size, gives the serial results bit for bit", .needsOpenCL)
+    func sharedByTasks() async throws {
+        var random = TestRandom()
+        let (data, _, _) = try convNet(&random)
+        let backend = try openCLBackend()
+        let model = try Model(serializedData: data, backend: backend)
+        let inputs = (0..<8).map { index in (batch: 1 + index % 4, values: random.floats((1 + index % 4) * 84)) }
+        func run(_ input: (batch: Int, values: [Float])) throws -> [Float] {
+            try model.run(["x": try backend.tensor(shape: [input.batch, 2, 6, 7], values: input.values)])["y"]!.values()
+        }
+        // A fresh model for the concurrent rounds, so that its first runs of each shape race too.
+        let serial = try inputs.map(run)
+        for round in 0..<10 {
+            let shared = try Model(serializedData: data, backend: backend)
+            let concurrent = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+                for (index, input) in inputs.enumerated() {
+                    group.addTask {
+                        (index, try shared.run(["x": try backend.tensor(shape: [input.batch, 2, 6, 7], values: input.values)])["y"]!.values())
+                    }
+                }
+                var results = [[Float]](repeating: [], count: inputs.count)
+                for try await (index, values) in group { results[index] = values }
+                return results
+            }
+            #expect(concurrent == serial, "round \(round); seed \(random.seed)")
+        }
+    }
+
     @Test("a conv net with exported shape arithmetic runs on both backends, for two batch sizes, as the operators composed")
     func convNetRuns() throws {
         var random = TestRandom()

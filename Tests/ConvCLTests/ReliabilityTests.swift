@@ -35,6 +35,40 @@ struct ReliabilityTests {
         }
     }
 
+    @Test("an allocation, a program build or a kernel enqueue failing in the middle of a model run: an OpenCLError naming the call; the backend's next runs give the clean results and leave no buffer behind", .needsOpenCL)
+    func injectedFaults() throws {
+        var random = TestRandom()
+        let (data, _, _) = try ModelTests().convNet(&random)
+        let x = random.floats(2 * 2 * 6 * 7)
+        func run(_ model: Model, _ backend: OpenCLBackend) throws -> [Float] {
+            try model.run(["x": try backend.tensor(shape: [2, 2, 6, 7], values: x)])["y"]!.values()
+        }
+        // A backend that never fails: its results, and the buffers it holds after two runs.
+        let clean = try OpenCLBackend(device: .automatic, cache: .disabled, kernelTier: .specialized)
+        let cleanModel = try Model(serializedData: data, backend: clean)
+        let expected = try run(cleanModel, clean)
+        _ = try run(cleanModel, clean)
+        clean.emptyPool()
+        let baseline = clean.liveBufferCount
+        for call in [FaultInjection.Call.allocation, .build, .enqueue] {
+            // No program cache, so that the run builds its programs itself.
+            let backend = try OpenCLBackend(device: .automatic, cache: .disabled, kernelTier: .specialized)
+            let model = try Model(serializedData: data, backend: backend)
+            backend.faults.arm(call, at: 2)
+            do {
+                _ = try run(model, backend)
+                Issue.record("\(call): the run did not fail")
+            } catch let error as OpenCLError {
+                #expect(error.call == call.name && error.code == call.code && error.context.contains("injected fault"), "\(error)")
+            }
+            // The same two runs as the clean backend's: the same results, the same buffers held.
+            #expect(try run(model, backend) == expected, "\(call): the run after the fault")
+            #expect(try run(model, backend) == expected, "\(call): a later run")
+            backend.emptyPool()
+            #expect(backend.liveBufferCount == baseline, "\(call): \(backend.liveBufferCount) buffers live, \(baseline) on a backend that never failed")
+        }
+    }
+
     static let childVariable = "CONVCL_MEMORY_CHILD"
 
     @Test("10,000 small convolutions keep resident memory flat after warm-up", .needsOpenCL)

@@ -94,7 +94,9 @@ public struct UnsupportedNode: Sendable, CustomStringConvertible {
 /// ```
 ///
 /// A `Model` is not thread-safe: run it from one thread at a time.
-public final class Model {
+/// A model is safe to share: any number of threads or tasks may run it at once, on inputs of
+/// any shapes; each run has its own values, and the per-shape plans are shared under a lock.
+public final class Model: Sendable {
     /// The graph's inputs that the caller feeds (initializers excluded).
     public let inputs: [ModelValue]
     public let outputs: [ModelValue]
@@ -117,11 +119,12 @@ public final class Model {
     private let reference = ReferenceBackend()
     /// Per input shapes: the values computed from constants and shapes alone, on the host and, once
     /// a device node has read them, on the backend; later runs skip their nodes.
-    private var plans: [[[Int]]: Plan] = [:]
+    private let plans = Locked<[[[Int]]: Plan]>([:])
 
-    final class Plan {
-        var host: [String: Tensor] = [:]
-        var device: [String: Tensor] = [:]
+    /// Two runs of one shape at once may both fold a value; they store the same one.
+    final class Plan: Sendable {
+        let host = Locked<[String: Tensor]>([:])
+        let device = Locked<[String: Tensor]>([:])
     }
 
     /// Loads the model at `url` (external data files beside it) for `backend`. With `rewrites`
@@ -334,14 +337,14 @@ public final class Model {
             values[input.name] = tensor
         }
         let signature = inputs.map { feeds[$0.name]!.shape }
-        let known = plans[signature]
+        let known = plans.withLock { $0[signature] }
         let plan = known ?? Plan()
         // Values that depend only on constants and the input shapes: computed on the host.
         var constant = Set(initializers.keys)
         for (index, node) in nodes.enumerated() {
             let outputNames = node.proto.output.filter { !$0.isEmpty }
             let start = DispatchTime.now().uptimeNanoseconds
-            if known != nil, outputNames.allSatisfy({ plan.host[$0] != nil }) {
+            if known != nil, plan.host.withLock({ host in outputNames.allSatisfy { host[$0] != nil } }) {
                 constant.formUnion(outputNames)
                 profile?(NodeProfile(name: node.label, opType: node.opType, placement: "cached", seconds: 0, deviceSeconds: 0, kernels: [], convolution: nil, inputShapes: []))
             } else {
@@ -381,7 +384,7 @@ public final class Model {
                 for (name, tensor) in zip(node.proto.output, results) where !name.isEmpty {
                     if isConstant {
                         constant.insert(name)
-                        plan.host[name] = tensor
+                        plan.host.withLock { $0[name] = tensor }
                     } else {
                         values[name] = tensor
                     }
@@ -392,7 +395,9 @@ public final class Model {
             }
             for name in node.proto.input where lastUse[name] == index { values[name] = nil }
         }
-        plans[signature] = plan
+        plans.withLock { plans in
+            if plans[signature] == nil { plans[signature] = plan }
+        }
         var results: [String: Tensor] = [:]
         for output in outputs {
             results[output.name] = try constant.contains(output.name) ? device(output.name, plan) : values[output.name]!
@@ -402,15 +407,15 @@ public final class Model {
 
     /// A constant value (an initializer or a folded one) on the host; a fed input as it was given.
     private func host(_ name: String, _ values: [String: Tensor], _ plan: Plan) throws -> Tensor {
-        if let tensor = initializers[name] ?? plan.host[name] { return tensor }
+        if let tensor = initializers[name] ?? plan.host.withLock({ $0[name] }) { return tensor }
         return values[name]!
     }
 
     /// A constant value on the backend: uploaded once per plan.
     private func device(_ name: String, _ plan: Plan) throws -> Tensor {
-        if let tensor = deviceInitializers[name] ?? plan.device[name] { return tensor }
-        let uploaded = try onDevice(plan.host[name]!)
-        plan.device[name] = uploaded
+        if let tensor = deviceInitializers[name] ?? plan.device.withLock({ $0[name] }) { return tensor }
+        let uploaded = try onDevice(plan.host.withLock { $0[name]! })
+        plan.device.withLock { $0[name] = uploaded }
         return uploaded
     }
 

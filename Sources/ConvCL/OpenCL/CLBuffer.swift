@@ -9,6 +9,8 @@ final class CLBuffer: @unchecked Sendable {
     /// The size in bytes the caller asked for (a zero-byte request allocates a small buffer,
     /// since OpenCL rejects size 0).
     let byteCount: Int
+    /// Counts this buffer among its context's live ones.
+    private let context: CLContext
 
     init(context: CLContext, byteCount: Int, maxAllocation: Int) throws {
         // Checked here so that an oversized request gets a clear error naming the sizes: drivers
@@ -26,6 +28,8 @@ final class CLBuffer: @unchecked Sendable {
         }
         self.handle = handle
         self.byteCount = byteCount
+        self.context = context
+        context.liveBuffers.withLock { $0 += 1 }
     }
 
     /// Copies `bytes` to the start of the buffer; returns once the copy is done.
@@ -49,5 +53,6 @@ final class CLBuffer: @unchecked Sendable {
 
     deinit {
         checkInDeinit(clReleaseMemObject(handle), "clReleaseMemObject")
+        context.liveBuffers.withLock { $0 -= 1 }
     }
 }

@@ -6,6 +6,8 @@ final class CLContext: @unchecked Sendable {
     // context thread-safe.
     let handle: cl_context
     let device: CLDevice
+    /// Buffers of this context not yet released (for the leak checks).
+    let liveBuffers = Locked(0)
 
     init(device: CLDevice) throws {
         var status: cl_int = CL_SUCCESS
