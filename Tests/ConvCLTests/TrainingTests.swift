@@ -137,6 +137,34 @@ struct TrainingTests {
         }
     }
 
+    @Test("a tape is freed with its last reference: no backward rule holds it (AddressSanitizer found one that did)")
+    func tapeIsFreed() throws {
+        var random = TestRandom()
+        let backend = ReferenceBackend()
+        weak var freed: Tape?
+        do {
+            let tape = Tape(backend: backend)
+            freed = tape
+            let x = tape.parameter(try backend.tensor(shape: [2, 3, 8], values: random.floats(48)))
+            var generator = SeededGenerator(seed: 1)
+            let conv = try tape.conv1d(x, weight: tape.parameter(try backend.tensor(shape: [4, 3, 3], values: random.floats(36))), descriptor: .init(activation: .relu))
+            let pooled = try tape.maxPool(try tape.averagePool(conv, descriptor: .init(kernel: [2])), descriptor: .init(kernel: [2]))
+            let (normalized, _, _) = try tape.batchNormalization(
+                pooled, scale: tape.parameter(try backend.tensor(shape: [4], values: [1, 2, 3, 4])), bias: tape.constant(try backend.tensor(shape: [4], values: [0, 0, 0, 0])))
+            let flat = try tape.dropout(try tape.flatten(try tape.globalAveragePool(normalized)), probability: 0.5, generator: &generator)
+            let logits = try tape.linear(flat, weight: tape.parameter(try backend.tensor(shape: [3, 4], values: random.floats(12))))
+            let mixed = try tape.elementwise(.tanh, try tape.matmul(try tape.softmax(logits), tape.parameter(try backend.tensor(shape: [3, 3], values: random.floats(9)))))
+            let losses = [
+                try tape.crossEntropy(mixed, labels: [0, 2]), try tape.binaryCrossEntropyWithLogits(mixed, tape.constant(try backend.tensor(shape: [2, 3], values: random.floats(6)))),
+                try tape.meanSquaredError(try tape.logSoftmax(mixed), mixed), try tape.reduce(mixed, .logSumExp),
+            ]
+            var total = losses[0]
+            for loss in losses.dropFirst() { total = try tape.elementwise(.add, total, loss) }
+            _ = try tape.gradients(of: total, withRespectTo: [x])
+        }
+        #expect(freed == nil, "the tape is still alive: a backward rule holds it")
+    }
+
     @Test("SGD with momentum and Adam follow PyTorch's update rules step by step")
     func optimizers() throws {
         var random = TestRandom()

@@ -79,8 +79,9 @@ extension Tape {
         let perElement = try backend.elementwise(.sub, try backend.elementwise(.softplus, z), try backend.elementwise(.mul, z, t))
         let loss = try backend.elementwise(
             .mul, try backend.reduce(perElement, descriptor: ReduceDescriptor(.sum, keepDims: false)), try scalar(1 / count))
+        // (The rule must not call `scalar`, which holds the tape: the tape holds the rule.)
         return record(loss, [logits, targets]) { [backend] dl, needs in
-            let scale = try backend.elementwise(.mul, dl, try scalar(1 / count))
+            let scale = try backend.elementwise(.mul, dl, try backend.tensor(shape: [], values: [1 / count]))
             return [
                 needs[0] ? try backend.elementwise(.mul, try backend.elementwise(.sub, try backend.elementwise(.sigmoid, z), t), scale) : nil,
                 // d/dt of −z·t.
