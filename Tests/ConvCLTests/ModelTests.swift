@@ -17,29 +17,11 @@ struct ModelTests {
         return node
     }
 
-    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .ints
-        a.ints = values.map(Int64.init)
-        return a
-    }
+    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto { .ints(name, values) }
 
-    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .int
-        a.i = Int64(value)
-        return a
-    }
+    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto { .int(name, value) }
 
-    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .string
-        a.s = Data(value.utf8)
-        return a
-    }
+    static func string(_ name: String, _ value: String) -> Onnx_AttributeProto { .string(name, value) }
 
     static func value(_ name: String, _ type: Int32, _ dims: [ModelDimension]) -> Onnx_ValueInfoProto {
         var info = Onnx_ValueInfoProto()
@@ -218,13 +200,7 @@ struct ModelTests {
         #expect { _ = try Tensor.readONNX(contentsOf: file) } throws: { "\($0)".contains("not a readable ONNX tensor") }
     }
 
-    static func float(_ name: String, _ value: Float) -> Onnx_AttributeProto {
-        var a = Onnx_AttributeProto()
-        a.name = name
-        a.type = .float
-        a.f = value
-        return a
-    }
+    static func float(_ name: String, _ value: Float) -> Onnx_AttributeProto { .float(name, value) }
 
     /// x → Pad (zeros, asymmetric spatial pads) → Conv (asymmetric pads, `groups`) →
     /// BatchNormalization → Add (a per-channel constant) → `activation` → y, in 1-D or 2-D.

@@ -97,11 +97,7 @@ struct GraphRewriter {
         var proto = conv.proto
         proto.input[0] = inputs[0]
         proto.attribute.removeAll { $0.name == "pads" }
-        var attribute = Onnx_AttributeProto()
-        attribute.name = "pads"
-        attribute.type = .ints
-        attribute.ints = (begins + ends).map(Int64.init)
-        proto.attribute.append(attribute)
+        proto.attribute.append(.ints("pads", begins + ends))
         record("zero padding into its pads \(begins + ends)", conv: index, removed: padIndex)
         nodes[index] = ONNXNode(proto: proto, opset: conv.opset, activation: conv.activation)
         nodes.remove(at: padIndex)

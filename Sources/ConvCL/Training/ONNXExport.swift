@@ -169,6 +169,7 @@ private func valueInfo(_ name: String, _ shape: [Int?]?) -> Onnx_ValueInfoProto 
     return info
 }
 
+/// Attributes as ONNX stores them, for the export, the graph rewrites and the tests' models.
 extension Onnx_AttributeProto {
     static func ints(_ name: String, _ values: [Int]) -> Self {
         var a = Self()

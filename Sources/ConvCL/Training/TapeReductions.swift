@@ -24,17 +24,18 @@ extension Tape {
         return record(y, [x]) { [backend] dy, _ in
             let spread = try backend.expand(try dy.reshaped(kept), to: x.shape)
             func scalar(_ value: Float) throws -> Tensor { try backend.tensor(shape: [], values: [value]) }
-            let full = try backend.expand(try y.reshaped(kept), to: x.shape)
+            // The result broadcast back to x's shape (for max, min and log-sum-exp).
+            func full() throws -> Tensor { try backend.expand(try y.reshaped(kept), to: x.shape) }
             switch operation {
             case .sum: return [spread]
             case .mean: return [try backend.elementwise(.mul, spread, try scalar(1 / count))]
             case .max, .min:
-                let winners = try backend.elementwise(.cast(to: .float32), try backend.elementwise(.equal, x.value, full))
+                let winners = try backend.elementwise(.cast(to: .float32), try backend.elementwise(.equal, x.value, try full()))
                 let ties = try backend.reduce(winners, descriptor: ReduceDescriptor(.sum, axes: resolved, keepDims: true))
                 return [try backend.elementwise(.div, try backend.elementwise(.mul, spread, winners), ties)]
             case .sumSquare: return [try backend.elementwise(.mul, spread, try backend.elementwise(.mul, x.value, try scalar(2)))]
             default:  // logSumExp
-                return [try backend.elementwise(.mul, spread, try backend.elementwise(.exp, try backend.elementwise(.sub, x.value, full)))]
+                return [try backend.elementwise(.mul, spread, try backend.elementwise(.exp, try backend.elementwise(.sub, x.value, try full())))]
             }
         }
     }
