@@ -235,11 +235,13 @@ public final class OpenCLBackend: Backend {
     }
 
     /// Device buffers of this backend not yet released: those of live tensors, the workspace and
-    /// the pool (for leak checks: `emptyPool()` first).
-    var liveBufferCount: Int { context.liveBuffers.withLock { $0 } }
+    /// the pool of buffers kept for reuse. For leak checks, call `emptyPool()` first: the count
+    /// then returns to the same value after every run that releases its results.
+    public var liveBufferCount: Int { context.liveBuffers.withLock { $0 } }
 
-    /// Releases the buffers the pool keeps for reuse.
-    func emptyPool() {
+    /// Releases the buffers the pool keeps for reuse (at most 256 MiB); later
+    /// allocations create fresh buffers until the pool fills again.
+    public func emptyPool() {
         pool.withLock { pool in
             pool.buffers = [:]
             pool.bytes = 0

@@ -12,7 +12,7 @@ struct CLConv: ParsableCommand {
             2 for device or runtime failures. Errors are one line on stderr.
             """,
         subcommands: [
-            DevicesCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, DemoCommand.self, PrepareCommand.self, ModelCommand.self, TranscribeCommand.self, TrainCommand.self,
+            DevicesCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, DemoCommand.self, PrepareCommand.self, ModelCommand.self, TranscribeCommand.self, TrainCommand.self, SoakCommand.self,
         ]
     )
 

@@ -206,42 +206,65 @@ struct ConvTranspose: Primitive {
         return [result]
     }
 
-    /// With stride 1, a transposed convolution is a convolution (run on the forward's fast
-    /// kernels) of the kernel flipped, its two channel axes swapped within each group, with pads
-    /// dilation·(k − 1) minus the transposed one's on each side; nil when a pad would be negative
-    /// or the strides are large (then the gathering kernel runs).
+    /// A transposed convolution as one convolution on the forward's fast kernels, then (for
+    /// strides > 1) an interleave; nil where it does not apply (a stride with a dilation on the
+    /// same axis, or pads past the kernel's extent), and the gathering kernel runs.
+    ///
+    /// Along an axis of stride s, output t (counted from before the begin pad) takes input
+    /// q − j through tap r + j·s, where t = q·s + r: each phase r is a stride-1 convolution of
+    /// the input with the taps r, r + s, r + 2s, … flipped (ceil(k / s) of them, zeros past the
+    /// kernel). All phases run as one convolution whose filters are (phase, output channel), so
+    /// it does the transposed convolution's own multiply-adds, none by inserted zeros; the
+    /// phases' outputs are then interleaved and the pads cut off. At stride 1 this is the
+    /// convolution of the flipped kernel, its two channel axes swapped within each group.
     private func asConvolution(_ inputs: [Tensor], _ g: ConvTransposeGeometry, on backend: OpenCLBackend) throws -> Tensor? {
-        var g = g
-        var x = try inputs[0].reshaped([g.batch, g.channels, g.height, g.width])
-        // Past 8 zeros per input the gathering kernel wins (Basic Pitch's stride-16 filters:
-        // 1.69 GFLOP/s spread, 2.2 gathering; stride 4 in 1-D: 5.8 spread, 1.7 gathering).
-        guard g.strideHeight * g.strideWidth <= 8 else { return nil }
-        if g.strideHeight > 1 || g.strideWidth > 1 {
-            // A stride s is the same transposed convolution, at stride 1, of the input with s − 1
-            // zeros between its elements: more multiply-adds (by zero), on the fast kernels.
-            let (sh, sw) = (g.strideHeight, g.strideWidth)
-            let spread = try backend.pad(
-                try x.reshaped([g.batch, g.channels, g.height, 1, g.width, 1]),
-                pads: [0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1])
-            x = try backend.slice(
-                try spread.reshaped([g.batch, g.channels, g.height * sh, g.width * sw]), starts: [0, 0],
-                ends: [(g.height - 1) * sh + 1, (g.width - 1) * sw + 1], axes: [2, 3])
-            (g.height, g.width, g.strideHeight, g.strideWidth) = ((g.height - 1) * sh + 1, (g.width - 1) * sw + 1, 1, 1)
+        struct Axis {
+            let stride, taps, dilation, first, phaseOutputs, padBegin, padEnd: Int
+            /// Sizes along one axis: input `size`, kernel `kernel`, transposed pad `pad`, output `output`.
+            init?(size: Int, kernel: Int, stride: Int, dilation: Int, pad: Int, output: Int) {
+                guard stride == 1 || dilation == 1 else { return nil }
+                (self.stride, taps) = (stride, (kernel + stride - 1) / stride)
+                self.dilation = stride == 1 ? dilation : 1
+                // Phase outputs q run from pad / s to (pad + output − 1) / s.
+                first = pad / stride
+                phaseOutputs = (pad + output - 1) / stride - first + 1
+                let extent = self.dilation * (taps - 1)
+                (padBegin, padEnd) = (extent - first, phaseOutputs - size - (extent - first) + extent)
+                guard padBegin >= 0, padEnd >= 0 else { return nil }
+            }
+            /// Where the output starts in the interleaved phases.
+            func offset(pad: Int) -> Int { pad - first * stride }
         }
-        let extentHeight = g.dilationHeight * (g.kernelHeight - 1), extentWidth = g.dilationWidth * (g.kernelWidth - 1)
-        let pads = [
-            extentHeight - g.padTop, extentWidth - g.padLeft, g.outputHeight - g.height - (extentHeight - g.padTop) + extentHeight,
-            g.outputWidth - g.width - (extentWidth - g.padLeft) + extentWidth,
-        ]
-        guard pads.allSatisfy({ $0 >= 0 }) else { return nil }
-        let (cg, mg) = (g.channels / g.groups, g.filters / g.groups)
-        let grouped = try inputs[1].reshaped([g.groups, cg, mg, g.kernelHeight, g.kernelWidth])
-        let swapped = try backend.transpose(grouped, permutation: [0, 2, 1, 3, 4]).reshaped([g.filters, cg, g.kernelHeight, g.kernelWidth])
-        let flipped = try backend.slice(swapped, starts: [-1, -1], ends: [Int.min, Int.min], axes: [2, 3], steps: [-1, -1])
+        guard let h = Axis(size: g.height, kernel: g.kernelHeight, stride: g.strideHeight, dilation: g.dilationHeight, pad: g.padTop, output: g.outputHeight),
+            let w = Axis(size: g.width, kernel: g.kernelWidth, stride: g.strideWidth, dilation: g.dilationWidth, pad: g.padLeft, output: g.outputWidth)
+        else { return nil }
+        let (cg, mg, phases) = (g.channels / g.groups, g.filters / g.groups, h.stride * w.stride)
+        // Filters (group, phase row, phase column, output channel), each over its group's inputs.
+        var kernel = try inputs[1].reshaped([g.channels, mg, g.kernelHeight, g.kernelWidth])
+        let (fullHeight, fullWidth) = (h.taps * h.stride, w.taps * w.stride)
+        if fullHeight > g.kernelHeight || fullWidth > g.kernelWidth {
+            kernel = try backend.pad(kernel, pads: [0, 0, 0, 0, 0, 0, fullHeight - g.kernelHeight, fullWidth - g.kernelWidth])
+        }
+        let split = try kernel.reshaped([g.groups, cg, mg, h.taps, h.stride, w.taps, w.stride])
+        let flipped = try backend.slice(split, starts: [-1, -1], ends: [Int.min, Int.min], axes: [3, 5], steps: [-1, -1])
+        let weight = try backend.transpose(flipped, permutation: [0, 4, 6, 2, 1, 3, 5])
+            .reshaped([g.groups * phases * mg, cg, h.taps, w.taps])
+        var bias: Tensor?
+        if inputs.count == 3 {
+            bias = phases == 1 ? inputs[2] : try backend.expand(inputs[2].reshaped([g.groups, 1, mg]), to: [g.groups, phases, mg]).reshaped([g.groups * phases * mg])
+        }
+        let x = try inputs[0].reshaped([g.batch, g.channels, g.height, g.width])
         let y = try backend.conv2d(
-            x, weight: flipped, bias: inputs.count == 3 ? inputs[2] : nil,
-            descriptor: Conv2DDescriptor(padding: .explicit(pads), dilation: [g.dilationHeight, g.dilationWidth], groups: g.groups))
-        return try y.reshaped(g.outputShape)
+            x, weight: weight, bias: bias,
+            descriptor: Conv2DDescriptor(padding: .explicit([h.padBegin, w.padBegin, h.padEnd, w.padEnd]), dilation: [h.dilation, w.dilation], groups: g.groups))
+        guard phases > 1 else { return try y.reshaped(g.outputShape) }
+        // [N, (group, phase row, phase column, channel), Qh, Qw] → [N, group·channel, Qh·sh, Qw·sw], cut to the output.
+        let interleaved = try backend.transpose(
+            y.reshaped([g.batch, g.groups, h.stride, w.stride, mg, h.phaseOutputs, w.phaseOutputs]), permutation: [0, 1, 4, 5, 2, 6, 3]
+        ).reshaped([g.batch, g.filters, h.phaseOutputs * h.stride, w.phaseOutputs * w.stride])
+        let (top, left) = (h.offset(pad: g.padTop), w.offset(pad: g.padLeft))
+        let result = try backend.slice(interleaved, starts: [top, left], ends: [top + g.outputHeight, left + g.outputWidth], axes: [2, 3])
+        return try result.reshaped(g.outputShape)
     }
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] { [Self.program] }

@@ -186,7 +186,13 @@ public final class Transcriber {
         var pendingStart = 0
         var sampleCount = 0
         var windowsDone = 0
+        // The posteriorgram's arrays are sized once for the whole recording: grown by doubling,
+        // the freed smaller arrays stay resident with the allocator, about doubling peak memory.
         var stitched = Stitched()
+        let expectedFrames = totalWindows * Self.framesPerWindow
+        stitched.note.reserveCapacity(expectedFrames * Posteriorgram.keyCount)
+        stitched.onset.reserveCapacity(expectedFrames * Posteriorgram.keyCount)
+        if options.pitchBends { stitched.contour.reserveCapacity(expectedFrames * Posteriorgram.contourBinCount) }
         var ended = false
         while !ended || windowsDone < Self.windowCount(samples: sampleCount) {
             if !ended {
