@@ -159,3 +159,62 @@ __kernel void gemm(
         }
     }
 }
+
+// The weight gradient as the same GEMM: dW[k][(c·R + r)·S + s] = Σ_p dY[k][p] · patch[p][(c·R + r)·S + s],
+// the reduction over the output positions p = n·OH·OW + oh·OW + ow, cut into chunks of L positions
+// that gemm runs as its batch (dimension 2); the chunks' partial products are summed afterwards, in
+// a fixed order. Positions past P and filters or columns past the group's are zeros.
+// pack_gradient writes A[chunk][filter panel][l][TILE_M] from the output gradient [N][K][OH·OW]:
+// work-item (p, panel) writes position p's TILE_M filters; neighbours in dimension 0 read the
+// next positions and write the next TILE_M floats.
+__kernel void pack_gradient(
+    __global const float* restrict gradient, __global float* restrict panels,
+    const int K, const int Kg, const int group, const int spatial, const int P, const int L, const int filterPanels)
+{
+    const int p = get_global_id(0);
+    const int panel = get_global_id(1);
+    const int n = p / spatial;
+    __global const float* source = gradient + ((size_t)n * K + group * Kg) * spatial + p - n * spatial;
+    const int chunk = p / L;
+    __global float* destination = panels + (((size_t)chunk * filterPanels + panel) * L + p - chunk * L) * TILE_M;
+    for (int i = 0; i < TILE_M; ++i) {
+        const int m = panel * TILE_M + i;
+        destination[i] = m < Kg && p < P ? source[(size_t)m * spatial] : 0.0f;
+    }
+}
+
+// im2row writes B[chunk][column panel][l][TILE_N]: position p's patch values for the panel's
+// TILE_N columns (c·R + r)·S + s of the group's channels, one row per work-item; neighbours in
+// dimension 0 take the next positions, so together they write a contiguous block.
+__kernel void im2row(
+    __global const float* restrict input, __global float* restrict panels,
+    const int C, const int H, const int W, const int OH, const int OW,
+    const int R, const int S, const int strideH, const int strideW, const int padTop, const int padLeft,
+    const int dilationH, const int dilationW, const int channelsPerGroup, const int group,
+    const int P, const int CRS, const int L, const int columnPanels)
+{
+    const int p = get_global_id(0);
+    const int panel = get_global_id(1);
+    const int spatial = OH * OW;
+    const int n = p / spatial;
+    const int oh = (p - n * spatial) / OW;
+    const int ow = p - n * spatial - oh * OW;
+    const int top = oh * strideH - padTop, left = ow * strideW - padLeft;
+    const int first = panel * TILE_N;
+    int s = first % S, r = (first / S) % R, c = first / (R * S);
+    float values[TILE_N];
+    for (int j = 0; j < TILE_N; ++j) {
+        float value = 0.0f;
+        const int ih = top + r * dilationH, iw = left + s * dilationW;
+        if (p < P && first + j < CRS && ih >= 0 && ih < H && iw >= 0 && iw < W)
+            value = input[((size_t)(n * C + group * channelsPerGroup + c) * H + ih) * W + iw];
+        values[j] = value;
+        if (++s == S) {
+            s = 0;
+            if (++r == R) { r = 0; ++c; }
+        }
+    }
+    const int chunk = p / L;
+    __global float* destination = panels + (((size_t)chunk * columnPanels + panel) * L + p - chunk * L) * TILE_N;
+    for (int v = 0; v < VECTORS; ++v) STORE(floatW, vloadW(v, values), destination + v * WIDTH);
+}

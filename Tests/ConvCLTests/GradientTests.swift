@@ -123,6 +123,9 @@ struct GradientTests {
         // Larger ones, past the kernels' 64-wide groups.
         cases.append(ConvCase(input: [2, 8, 19, 23], weight: [12, 4, 3, 3], stride: [2, 2], pads: [1, 1, 0, 1], dilation: [1, 1], groups: 2, slope: 0))
         cases.append(ConvCase(input: [1, 6, 17, 13], weight: [6, 1, 5, 3], stride: [1, 2], pads: [2, 1, 2, 1], dilation: [2, 1], groups: 6))
+        // 16 filters a group or more: the weight gradient's GEMM, its reduction in chunks.
+        cases.append(ConvCase(input: [3, 6, 21, 27], weight: [32, 3, 3, 2], stride: [1, 2], pads: [1, 0, 2, 1], dilation: [2, 1], groups: 2))
+        cases.append(ConvCase(input: [2, 5, 23, 9], weight: [17, 5, 4, 3], stride: [2, 1], pads: [0, 2, 1, 0], dilation: [1, 2], groups: 1, flipped: true, slope: 0))
         for item in cases {
             let values = [item.input, item.weight, item.outputShape].map { random.floats($0.reduce(1, *)) }
             func gradients(_ backend: any Backend, _ computing: GradientSelection = .all) throws -> ConvolutionGradients {
