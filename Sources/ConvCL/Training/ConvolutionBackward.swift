@@ -90,9 +90,9 @@ struct ConvWeightGradient: Primitive {
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let g = try geometry(inputs.map(\.type))
         // The GEMM reads the input's patches (taps× its size) once per panel of filters, so it
-        // pays with 16 filters a group or more; below that the convolution form (bench --backward,
-        // one run: the GEMM 0.53-1.13× the forward on the cases with 32-128 filters where the
-        // convolution form gave 0.42-0.73×; with 8 filters 0.09× against 0.97×, with 1, 0.07× against 1.8×).
+        // pays with 16 filters a group or more; below that the convolution form (bench
+        // --backward: with 32-128 filters the GEMM took 0.5-0.8× the convolution form's time,
+        // with 8 filters 7×, with one 30×; docs/performance.md).
         if g.outputChannelsPerGroup >= 16, let gradient = try backend.weightGradientGEMM(input: inputs[0], gradOutput: inputs[1], g, operation: name) {
             return [gradient]
         }

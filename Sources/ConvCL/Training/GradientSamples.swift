@@ -4,17 +4,20 @@
 extension OperatorRegistry {
     static let gradientEntries: [Entry] = [
         Entry(name: "ConvWeightGradient") { random in
-            (0..<4).map { index in
+            // The last: 16 filters a group or more, whose gradient is the GEMM, over enough
+            // positions for its reduction to run in chunks.
+            (0..<5).map { index in
                 func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
-                let groups = draw(1...3), perGroup = draw(1...3), filters = groups * draw(1...3)
+                let many = index == 4
+                let groups = draw(1...(many ? 2 : 3)), perGroup = draw(1...3), filters = groups * (many ? draw(16...18) : draw(1...3))
                 let kernel = [index % 2 == 0 ? draw(1...4) : 1, draw(1...5)]
-                let stride = [draw(1...3), draw(1...3)], dilation = [draw(1...2), draw(1...2)]
+                let stride = many ? [1, draw(1...2)] : [draw(1...3), draw(1...3)], dilation = [draw(1...2), draw(1...2)]
                 let pads = [draw(0...2), draw(0...2), draw(0...2), draw(0...2)]
-                let spatial = (0..<2).map { dilation[$0] * (kernel[$0] - 1) + 1 + draw(0...8) }
+                let spatial = (0..<2).map { dilation[$0] * (kernel[$0] - 1) + 1 + (many ? draw(18...24) : draw(0...8)) }
                 let descriptor = Conv2DDescriptor(
                     stride: stride, padding: .explicit(pads), dilation: dilation, groups: groups,
                     mode: index == 3 ? .convolution : .crossCorrelation)
-                let input = [draw(1...2), groups * perGroup] + spatial
+                let input = [many ? 2 : draw(1...2), groups * perGroup] + spatial
                 let weight = [filters, perGroup] + kernel
                 let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
                 return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, tolerance: 1e-4)
