@@ -42,15 +42,17 @@ struct SoakCommand: ParsableCommand {
 
     func run() throws {
         guard ProcessMemory.read() != nil else { throw RuntimeFailure("/proc/self/status has no VmRSS: resident memory cannot be measured here") }
+        let modelPath = model ?? ProcessInfo.processInfo.environment["CONVCL_BASIC_PITCH_MODEL"] ?? ""
+        if minutes > 0 {
+            guard !modelPath.isEmpty else {
+                throw ValidationError("no model: pass --model PATH to Basic Pitch's nmp.onnx or set CONVCL_BASIC_PITCH_MODEL (ci/fetch-basic-pitch.sh fetches it), or --minutes 0")
+            }
+            guard FileManager.default.isReadableFile(atPath: modelPath) else { throw InputError("\(modelPath): cannot be read (the Basic Pitch model)") }
+        }
         var failures: [String] = []
         let backend = try device.backend()
         print("soak on \(backend.name)")
-        if minutes > 0 {
-            guard let modelPath = model ?? ProcessInfo.processInfo.environment["CONVCL_BASIC_PITCH_MODEL"], !modelPath.isEmpty else {
-                throw ValidationError("no model: pass --model PATH to Basic Pitch's nmp.onnx or set CONVCL_BASIC_PITCH_MODEL (ci/fetch-basic-pitch.sh fetches it), or --minutes 0")
-            }
-            failures += try soakTranscription(modelPath: modelPath, backend: backend)
-        }
+        if minutes > 0 { failures += try soakTranscription(modelPath: modelPath, backend: backend) }
         if steps > 0 { failures += try soakTraining(backend: backend) }
         guard failures.isEmpty else { throw RuntimeFailure("soak failed: " + failures.joined(separator: "; ")) }
         print("soak passed")
@@ -120,7 +122,7 @@ struct SoakCommand: ParsableCommand {
     func soakTraining(backend: any Backend) throws -> [String] {
         var dataGenerator = SeededGenerator(seed: seed)
         let samples = 1024
-        let data = NoteDataset(count: 6000, samples: samples, generator: &dataGenerator)
+        let data = NoteDataset(count: min(6000, steps * batch), samples: samples, generator: &dataGenerator)  // `clconv train`'s 6000
         let network = try TrainCommand.network(filters: 24, kernel: 255, channels: 32, seed: seed, backend: backend)
         let optimizer = Adam(backend: backend, learningRate: 1e-3)
         var orderGenerator = SeededGenerator(seed: seed &+ 2)

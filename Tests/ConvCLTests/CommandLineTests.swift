@@ -380,4 +380,19 @@ struct CommandLineTests {
             }
         }
     }
+
+    @Test("soak: training steps with memory and device buffers reported flat; bad usage is one line, exit 1", .needsOpenCL)
+    func soak() throws {
+        let run = try runCLConv(["soak", "--minutes", "0", "--steps", "40", "--batch", "4", "--device", "opencl"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let training = run.stdout.split(separator: "\n").first { $0.hasPrefix("training: 40 steps of 4") }
+        #expect(training?.contains("device buffers") == true && run.stdout.contains("soak passed"), "\(run.stdout)")
+        for (arguments, message) in [
+            (["--minutes", "0", "--steps", "0"], "nothing to run"), (["--minutes", "1", "--steps", "0"], "no model"),
+            (["--minutes=-1"], "--minutes must be >= 0"), (["--minutes", "1", "--model", "absent.onnx"], "absent.onnx: cannot be read"),
+        ] {
+            let bad = try runCLConv(["soak"] + arguments, environment: ["CONVCL_BASIC_PITCH_MODEL": ""])
+            #expect(bad.status == 1 && bad.stderr.contains(message) && bad.stderr.split(separator: "\n").count == 1, "\(arguments): \(bad.status) \(bad.stderr)")
+        }
+    }
 }
