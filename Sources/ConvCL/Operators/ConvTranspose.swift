@@ -124,8 +124,10 @@ extension ConvTransposeDescriptor {
     }
 }
 
-/// ONNX ConvTranspose on float32: each output gathers the input positions whose kernel taps land
-/// on it (one work-item per output, no atomics).
+/// ONNX ConvTranspose on float32. On OpenCL, one convolution over the stride's phases and an
+/// interleave (`asConvolution`); where that does not apply, each output gathers the input
+/// positions whose kernel taps land on it (one work-item per output, no atomics), as the
+/// reference does in Double.
 struct ConvTranspose: Primitive {
     let descriptor: ConvTransposeDescriptor
     var name: String { "ConvTranspose" }
