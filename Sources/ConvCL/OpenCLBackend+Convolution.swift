@@ -349,7 +349,7 @@ extension OpenCLBackend {
         let sum = chunks == 1 ? partials : try reduce(partials, descriptor: ReduceDescriptor(.sum, axes: [0], keepDims: false))
         let gradient = try sum.reshaped([g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth])
         guard g.flipped else { return gradient }
-        return try slice(gradient, starts: [-1, -1], ends: [Int.min, Int.min], axes: [2, 3], steps: [-1, -1])
+        return try reversed(gradient, axes: [2, 3])
     }
 
     /// Enqueues the GEMM kernel: output = A · B for `filters` rows of A (packed in filter panels)

@@ -248,7 +248,7 @@ struct ConvTranspose: Primitive {
             kernel = try backend.pad(kernel, pads: [0, 0, 0, 0, 0, 0, fullHeight - g.kernelHeight, fullWidth - g.kernelWidth])
         }
         let split = try kernel.reshaped([g.groups, cg, mg, h.taps, h.stride, w.taps, w.stride])
-        let flipped = try backend.slice(split, starts: [-1, -1], ends: [Int.min, Int.min], axes: [3, 5], steps: [-1, -1])
+        let flipped = try backend.reversed(split, axes: [3, 5])
         let weight = try backend.transpose(flipped, permutation: [0, 4, 6, 2, 1, 3, 5])
             .reshaped([g.groups * phases * mg, cg, h.taps, w.taps])
         var bias: Tensor?

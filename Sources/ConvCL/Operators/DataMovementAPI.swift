@@ -12,6 +12,11 @@ extension Backend {
         try runSingle(Slice(starts: starts, ends: ends, axes: axes, steps: steps), [x])
     }
 
+    /// `x` with each of `axes` reversed (a kernel's taps flipped): a slice backwards over them.
+    func reversed(_ x: Tensor, axes: [Int]) throws -> Tensor {
+        try slice(x, starts: axes.map { _ in -1 }, ends: axes.map { _ in Int.min }, axes: axes, steps: axes.map { _ in -1 })
+    }
+
     /// ONNX Concat: `tensors` joined along `axis`.
     public func concat(_ tensors: [Tensor], axis: Int) throws -> Tensor {
         try runSingle(Concat(axis: axis), tensors)

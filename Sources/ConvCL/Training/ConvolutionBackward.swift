@@ -131,7 +131,7 @@ struct ConvWeightGradient: Primitive {
                 stride: [g.dilationHeight, g.dilationWidth], padding: .explicit([g.padTop, g.padLeft, bottom, right]),
                 dilation: [g.strideHeight, g.strideWidth]))
         var taps = try backend.slice(correlation, starts: [0, 0], ends: [g.kernelHeight, g.kernelWidth], axes: [2, 3])
-        if g.flipped { taps = try backend.slice(taps, starts: [-1, -1], ends: [Int.min, Int.min], axes: [2, 3], steps: [-1, -1]) }
+        if g.flipped { taps = try backend.reversed(taps, axes: [2, 3]) }
         return try backend.transpose(taps, permutation: [1, 0, 2, 3])
     }
 
@@ -182,7 +182,7 @@ extension Backend {
                 (g.inputHeight + pads[0] + pads[2] - g.dilationHeight * (g.kernelHeight - 1) - 1) % g.strideHeight,
                 (g.inputWidth + pads[1] + pads[3] - g.dilationWidth * (g.kernelWidth - 1) - 1) % g.strideWidth,
             ]
-            let kernel = g.flipped ? try slice(weight, starts: [-1, -1], ends: [Int.min, Int.min], axes: [2, 3], steps: [-1, -1]) : weight
+            let kernel = g.flipped ? try reversed(weight, axes: [2, 3]) : weight
             inputGradient = try convTranspose(
                 gradient, weight: kernel,
                 descriptor: ConvTransposeDescriptor(
