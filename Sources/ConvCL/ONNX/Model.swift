@@ -93,7 +93,6 @@ public struct UnsupportedNode: Sendable, CustomStringConvertible {
 /// let outputs = try model.run(["input": tensor])
 /// ```
 ///
-/// A `Model` is not thread-safe: run it from one thread at a time.
 /// A model is safe to share: any number of threads or tasks may run it at once, on inputs of
 /// any shapes; each run has its own values, and the per-shape plans are shared under a lock.
 public final class Model: Sendable {

@@ -186,8 +186,8 @@ public final class Transcriber {
         var pendingStart = 0
         var sampleCount = 0
         var windowsDone = 0
-        // The posteriorgram's arrays are sized once for the whole recording: grown by doubling,
-        // the freed smaller arrays stay resident with the allocator, about doubling peak memory.
+        // The posteriorgram's arrays are sized once for the whole recording (its length is known
+        // before the first window), rather than copied at each doubling as the windows arrive.
         var stitched = Stitched()
         let expectedFrames = totalWindows * Self.framesPerWindow
         stitched.note.reserveCapacity(expectedFrames * Posteriorgram.keyCount)
