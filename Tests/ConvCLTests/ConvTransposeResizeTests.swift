@@ -31,6 +31,13 @@ struct ConvTransposeResizeTests {
             let padded = try backend.convTranspose(
                 x, weight: w, descriptor: .init(stride: [3, 2], padding: .explicit([0, 0, 0, 0]), outputPadding: [1, 1]))
             #expect(try padded.values() == expected + expected, "\(backend.name)")
+            // Three past the full size: the pads are [−1, −2] on each axis (ONNX's reference: begin
+            // total − total // 2), so a zero row and column lead and two of each follow.
+            let wider = try backend.convTranspose(x, weight: w, descriptor: .init(stride: [3, 2], outputShape: [12, 10]))
+            let zeroRow = [Float](repeating: 0, count: 10)
+            let framed = zeroRow + rows.flatMap { row in [[Float]](repeating: [0] + row.dropLast() + [0, 0], count: 3).flatMap { $0 } } + zeroRow + zeroRow
+            #expect(wider.shape == [1, 2, 12, 10])
+            #expect(try wider.values() == framed + framed, "\(backend.name)")
         }
     }
 

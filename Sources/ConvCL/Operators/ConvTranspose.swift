@@ -227,9 +227,11 @@ struct ConvTranspose: Primitive {
                 guard stride == 1 || dilation == 1 else { return nil }
                 (self.stride, taps) = (stride, (kernel + stride - 1) / stride)
                 self.dilation = stride == 1 ? dilation : 1
-                // Phase outputs q run from pad / s to (pad + output − 1) / s.
-                first = pad / stride
-                phaseOutputs = (pad + output - 1) / stride - first + 1
+                // Phase outputs q run from ⌊pad / s⌋ to ⌊(pad + output − 1) / s⌋; a pad is
+                // negative where an output shape asks for more than the full size.
+                func floorDivide(_ a: Int) -> Int { a >= 0 ? a / stride : -((-a + stride - 1) / stride) }
+                first = floorDivide(pad)
+                phaseOutputs = floorDivide(pad + output - 1) - first + 1
                 let extent = self.dilation * (taps - 1)
                 (padBegin, padEnd) = (extent - first, phaseOutputs - size - (extent - first) + extent)
                 guard padBegin >= 0, padEnd >= 0 else { return nil }
@@ -306,7 +308,7 @@ extension ConvTranspose {
             }
             let hasBias = draw(0...1) == 1
             let shapes = [[draw(1...2), channels] + spatial, [channels, filtersPerGroup] + kernel] + (hasBias ? [[groups * filtersPerGroup]] : [])
-            return OperatorRegistry.finiteSample(ConvTranspose(descriptor: descriptor), shapes, &random, tolerance: 1e-4)
+            return OperatorRegistry.finiteSample(ConvTranspose(descriptor: descriptor), shapes, &random, sumOfProducts: true)
         }
     }
 }
