@@ -6,6 +6,11 @@
 // transform_filters writes U in the GEMM's filter panels (TILE_M filters per panel) and
 // transform_input writes V in its column panels (TILE_N tiles per panel), one batch entry per ξ;
 // transform_output reads M and writes the output with the bias and the activation.
+// The weight gradient runs the same transforms backwards: with dM = A dY Aᵀ for each tile's 4×4
+// output gradient dY (transform_gradient), 36 GEMMs reduce over the tiles,
+//   dU[ξ][k][c] = Σ_t dM[ξ][k][t] · V[ξ][c][t],
+// on V from transform_input laid out with the tiles as the GEMM's depth, and the filters'
+// gradient is Gᵀ dU G (transform_filter_gradient).
 // A work-item of the input and output transforms takes 16 tiles, one per lane of a float16:
 // 16 / ROWS consecutive tiles of each of ROWS consecutive tile rows (ROWS = 1, 2 or 4, a build
 // define: narrow images take several rows). Work-item g covers tiles t = 16g … 16g + 15, and g
@@ -52,6 +57,23 @@
         (y)[1] = difference12 + 2.0f * difference34; \
         (y)[2] = sum12 + 4.0f * sum34; \
         (y)[3] = difference12 + 8.0f * difference34 + x5; \
+    } while (0)
+// x ↦ A x (4 → 6, the transpose of Aᵀ) and Gᵀ x (6 → 3), of type T, for the weight gradient.
+#define GRADIENT_TRANSFORM(T, x, y) do { \
+        const T x0 = (x)[0], x1 = (x)[1], x2 = (x)[2], x3 = (x)[3]; \
+        const T sum02 = x0 + x2, sum13 = x1 + x3, even = x0 + 4.0f * x2, odd = 2.0f * x1 + 8.0f * x3; \
+        (y)[0] = x0; \
+        (y)[1] = sum02 + sum13; \
+        (y)[2] = sum02 - sum13; \
+        (y)[3] = even + odd; \
+        (y)[4] = even - odd; \
+        (y)[5] = x3; \
+    } while (0)
+#define FILTER_GRADIENT_TRANSFORM(T, x, y) do { \
+        const T x0 = (x)[0], x1 = (x)[1], x2 = (x)[2], x3 = (x)[3], x4 = (x)[4], x5 = (x)[5]; \
+        (y)[0] = 0.25f * x0 - (x1 + x2) * (1.0f / 6.0f) + (x3 + x4) * (1.0f / 24.0f); \
+        (y)[1] = (x2 - x1) * (1.0f / 6.0f) + (x3 - x4) * (1.0f / 12.0f); \
+        (y)[2] = (x3 + x4 - x1 - x2) * (1.0f / 6.0f) + x5; \
     } while (0)
 
 // The filters' transforms: work-item (p, c) writes U[ξ][k][c] for the 36 ξ and the TILE_M filters
@@ -114,9 +136,20 @@ inline int3 first_tile(const int g, const int rowGroups, const int columnBlocks)
     return (int3)(rest / rowGroups, rest % rowGroups * ROWS, g % columnBlocks * ROW_TILES);
 }
 
-// Writes lane l of `v` to panel position t0 + l of row `c` in batch entry ξ's column panels.
-inline void store_panel(__global float* panels, const size_t batchOffset, const int C, const int c, const int t0, const float16 v)
+// Writes lane l of `v` to panel position t0 + l of row `c` in batch entry ξ's column panels; for
+// the weight gradient (gradient set), to row t0 + l of column c of the panels of TILE_N channels,
+// Tpad rows each.
+inline void store_panel(
+    __global float* panels, const size_t batchOffset, const int C, const int c, const int t0, const float16 v, const int gradient,
+    const int Tpad)
 {
+    if (gradient) {
+        float lanes[16];
+        vstore16(v, 0, lanes);
+        __global float* column = panels + batchOffset + ((size_t)(c / TILE_N) * Tpad + t0) * TILE_N + c % TILE_N;
+        for (int l = 0; l < 16; ++l) column[l * TILE_N] = lanes[l];
+        return;
+    }
 #if TILE_N % 16 == 0
     STORE(float16, v, panels + batchOffset + ((size_t)(t0 / TILE_N) * C + c) * TILE_N + t0 % TILE_N);
 #else
@@ -133,16 +166,18 @@ inline void store_panel(__global float* panels, const size_t batchOffset, const 
 // work-item (i, c) of the launch, g = first + i, transforms tiles 16g … 16g + 15 of channel c, one
 // per lane of a float16, and writes V[ξ][c][t] for the 36 ξ at the chunk's tiles t = 16i … 16i + 15.
 // Tpad, the chunk's tiles with the padding to whole GEMM panels, is a multiple of 16; the
-// padding's tiles are zeros. padLeft mod 16 must equal PAD_SHIFT.
+// padding's tiles are zeros. padLeft mod 16 must equal PAD_SHIFT. For the weight gradient,
+// gradientChannels > 0 is C padded to whole column panels (the channels past C are zeros), and
+// the panels take the gradient's layout (see store_panel).
 __kernel void transform_input(
     __global const float* restrict input, __global float* restrict panels,
     const int C, const int H, const int W, const int padTop, const int padLeft,
-    const int rowGroups, const int columnBlocks, const int first, const int items, const int Tpad)
+    const int rowGroups, const int columnBlocks, const int first, const int items, const int Tpad, const int gradientChannels)
 {
     const int i = get_global_id(0);
     const int g = first + i;
     const int c = get_global_id(1);
-    if (16 * i >= Tpad || c >= C) return;
+    if (16 * i >= Tpad || c >= max(C, gradientChannels)) return;
     const int3 tile = first_tile(g, rowGroups, columnBlocks);
     const int ih0 = tile.y * 4 - padTop;
     const int origin = tile.z * 4 - (padLeft - PAD_SHIFT);
@@ -152,7 +187,7 @@ __kernel void transform_input(
         float16 chunks[ROWS][6];  // of input row i under each tile row
         for (int r = 0; r < ROWS; ++r) {
             const int ih = ih0 + 4 * r + row;
-            const bool valid = i < items && ih >= 0 && ih < H;
+            const bool valid = i < items && c < C && ih >= 0 && ih < H;
             for (int m = 0; m < 6; ++m)
                 chunks[r][m] = m >= CHUNK_OF(-PAD_SHIFT) && m <= CHUNK_OF(4 * ROW_TILES + 1 - PAD_SHIFT)
                     ? load_chunk(plane, H * W, ih, origin + 16 * (m - 1), W, valid) : (float16)(0.0f);
@@ -164,12 +199,13 @@ __kernel void transform_input(
             EVERY_FOURTH(from4, 0), EVERY_FOURTH(from4, 1)};
         INPUT_TRANSFORM(d, rows[row]);
     }
-    const size_t batchStride = (size_t)Tpad * C;
+    const size_t batchStride = (size_t)Tpad * max(C, gradientChannels);
     for (int j = 0; j < 6; ++j) {  // Bᵀ (d B), column by column, stored as it is formed
         const float16 column[6] = {rows[0][j], rows[1][j], rows[2][j], rows[3][j], rows[4][j], rows[5][j]};
         float16 v[6];
         INPUT_TRANSFORM(column, v);
-        for (int row = 0; row < 6; ++row) store_panel(panels, (size_t)(row * 6 + j) * batchStride, C, c, 16 * i, v[row]);
+        for (int row = 0; row < 6; ++row)
+            store_panel(panels, (size_t)(row * 6 + j) * batchStride, C, c, 16 * i, v[row], gradientChannels > 0, Tpad);
     }
 }
 
@@ -217,5 +253,69 @@ __kernel void transform_output(
             const int start = tile.z * 4 + 16 * (q % SEGMENTS);
             if (oh < OH) store_inside(plane + (size_t)oh * OW, quarters[q], start, start, OW);
         }
+    }
+}
+
+// The output gradient's tiles for the weight gradient: work-item (i, k) transforms dY of filter k
+// (zeros past K and outside the output) over tiles t = 16i … 16i + 15 (lane l: tile row
+// l / ROW_TILES, column l % ROW_TILES of the work-item's tiles), and writes dM[ξ][k][t] = (A dY Aᵀ)
+// for the 36 ξ in the GEMM's filter panels: [ξ][k / TILE_M][t][TILE_M], T tiles each.
+__kernel void transform_gradient(
+    __global const float* restrict gradient, __global float* restrict panels,
+    const int K, const int OH, const int OW, const int rowGroups, const int columnBlocks, const int T, const int Kpad)
+{
+    const int i = get_global_id(0);
+    const int k = get_global_id(1);
+    if (16 * i >= T || k >= Kpad) return;
+    const int3 tile = first_tile(i, rowGroups, columnBlocks);
+    __global const float* plane = gradient + ((size_t)tile.x * K + k) * OH * OW;
+    float16 ad[6][4];  // A dY, column by column
+    for (int j = 0; j < 4; ++j) {
+        float16 column[4];
+        for (int r = 0; r < 4; ++r) {
+            float lanes[16];
+            for (int l = 0; l < 16; ++l) {
+                const int oh = (tile.y + l / ROW_TILES) * 4 + r, ow = (tile.z + l % ROW_TILES) * 4 + j;
+                lanes[l] = k < K && oh < OH && ow < OW ? plane[(size_t)oh * OW + ow] : 0.0f;
+            }
+            column[r] = vload16(0, lanes);
+        }
+        float16 transformed[6];
+        GRADIENT_TRANSFORM(float16, column, transformed);
+        for (int a = 0; a < 6; ++a) ad[a][j] = transformed[a];
+    }
+    __global float* destination = panels + ((size_t)(k / TILE_M) * T + 16 * i) * TILE_M + k % TILE_M;
+    for (int a = 0; a < 6; ++a) {
+        float16 m[6];  // (A dY) Aᵀ, row a
+        GRADIENT_TRANSFORM(float16, ad[a], m);
+        for (int b = 0; b < 6; ++b) {
+            float lanes[16];
+            vstore16(m[b], 0, lanes);
+            for (int l = 0; l < 16; ++l) destination[(size_t)(a * 6 + b) * T * Kpad + l * TILE_M] = lanes[l];
+        }
+    }
+}
+
+// The filters' gradient: work-item (k, c) reads dU[ξ][k][c] for the 36 ξ (K × C apart) and writes
+// Gᵀ dU G, the 3×3 taps of weight [k][c] (reversed for a true convolution).
+__kernel void transform_filter_gradient(
+    __global const float* restrict products, __global float* restrict weight, const int K, const int C, const int flip)
+{
+    const int k = get_global_id(0);
+    const int c = get_global_id(1);
+    if (k >= K || c >= C) return;
+    float gu[3][6];  // Gᵀ dU, column by column
+    for (int b = 0; b < 6; ++b) {
+        float column[6];
+        for (int a = 0; a < 6; ++a) column[a] = products[((size_t)(a * 6 + b) * K + k) * C + c];
+        float transformed[3];
+        FILTER_GRADIENT_TRANSFORM(float, column, transformed);
+        for (int r = 0; r < 3; ++r) gu[r][b] = transformed[r];
+    }
+    __global float* taps = weight + ((size_t)k * C + c) * 9;
+    for (int r = 0; r < 3; ++r) {
+        float row[3];
+        FILTER_GRADIENT_TRANSFORM(float, gu[r], row);
+        for (int s = 0; s < 3; ++s) taps[flip ? 8 - (3 * r + s) : 3 * r + s] = row[s];
     }
 }

@@ -1,6 +1,7 @@
-// Training: backward passes and optimizer steps. Every backward kernel gathers: one work-item per element of the gradient it
-// writes, summing its terms in one fixed order, so gradients are bit-identical run after run (no
-// atomics). 1-D operations run as 2-D with height 1. Sizes are arguments: one program serves
+// Training: backward passes and optimizer steps. Every backward kernel sums its terms in one fixed
+// order, so gradients are bit-identical run after run (no atomics): most gather, one work-item
+// per element of the gradient they write; conv_weight_grad_rows writes partial sums that are
+// added afterwards. 1-D operations run as 2-D with height 1. Sizes are arguments: one program serves
 // every shape.
 
 // The first i ≥ 0 with start + i·step ≥ low (step > 0).
@@ -53,6 +54,64 @@ __kernel void conv_weight_grad(
         }
     }
     gradWeight[o] = sum;
+}
+
+// The same gradient for a stride of 1 along the width, summed along output rows in vectors: work-item
+// (b, kc, part) takes filter k = kc / (C/groups), channel c = kc % (C/groups), tap row r and up to
+// 8 taps s from b's block of 8 (b = r · ceil(S / 8) + block), and adds, over the output rows
+// n·OH + oh of its part (rowsPerPart of them), 16 output positions at a time: the output
+// gradient's row times the input row the tap reads, shifted by the tap (zeros outside the input).
+// Each tap's 16 lanes are then added in a fixed order, into partials[part][k][c][r][s]; the parts
+// are summed afterwards.
+inline float lane_sum(const float16 v)
+{
+    const float8 eight = LOW8(v) + HIGH8(v);
+    const float4 four = LOW4(eight) + HIGH4(eight);
+    return (four.x + four.y) + (four.z + four.w);
+}
+
+__kernel void conv_weight_grad_rows(
+    __global float* restrict partials, __global const float* restrict input, __global const float* restrict gradOutput,
+    const int N, const int C, const int H, const int W, const int K, const int OH, const int OW,
+    const int R, const int S, const int strideH, const int padTop, const int padLeft,
+    const int dilationH, const int dilationW, const int groups, const int flipped, const int rowsPerPart)
+{
+    const int blocks = (S + 7) / 8;
+    const int b = get_global_id(0), kc = get_global_id(1), part = get_global_id(2);
+    const int channelsPerGroup = C / groups, filtersPerGroup = K / groups;
+    if (b >= R * blocks || kc >= K * channelsPerGroup) return;
+    const int k = kc / channelsPerGroup, c = kc % channelsPerGroup;
+    const int r = b / blocks, s0 = b % blocks * 8;
+    const int channel = k / filtersPerGroup * channelsPerGroup + c;
+    const int span = (min(S - s0, 8) - 1) * dilationW;  // from the block's first window to its last
+    float16 sums[8];  // unrolled loops over it keep it in registers
+#pragma unroll
+    for (int j = 0; j < 8; ++j) sums[j] = (float16)(0.0f);
+    const int last = min(N * OH, (part + 1) * rowsPerPart);
+    for (int row = part * rowsPerPart; row < last; ++row) {
+        const int n = row / OH, oh = row - n * OH;
+        const int ih = oh * strideH - padTop + r * dilationH;
+        if (ih < 0 || ih >= H) continue;
+        __global const float* x = input + ((size_t)n * C + channel) * H * W;
+        __global const float* dy = gradOutput + ((size_t)n * K + k) * OH * OW;
+        for (int ow = 0; ow < OW; ow += 16) {
+            const int start = ow - padLeft + s0 * dilationW;
+            if (ow + 16 <= OW && start >= 0 && start + span + 16 <= W) {  // every window inside the rows
+                const float16 d = load_whole16(dy + (size_t)oh * OW + ow);
+#pragma unroll
+                for (int j = 0; j < 8; ++j)
+                    if (s0 + j < S) sums[j] = fma(d, load_whole16(x + (size_t)ih * W + start + j * dilationW), sums[j]);
+            } else {
+                const float16 d = load_chunk(dy, OH * OW, oh, ow, OW, true);
+#pragma unroll
+                for (int j = 0; j < 8; ++j)
+                    if (s0 + j < S) sums[j] = fma(d, load_chunk(x, H * W, ih, start + j * dilationW, W, true), sums[j]);
+            }
+        }
+    }
+    const int tapR = flipped ? R - 1 - r : r;
+    __global float* destination = partials + ((size_t)part * K * channelsPerGroup + kc) * R * S + tapR * S;
+    for (int j = 0; j < 8 && s0 + j < S; ++j) destination[flipped ? S - 1 - (s0 + j) : s0 + j] = lane_sum(sums[j]);
 }
 
 // The gradient of pooling's input: each input element sums the output gradients of the windows

@@ -307,58 +307,13 @@ extension OpenCLBackend {
         }
     }
 
-    /// The weight gradient [K, C/groups, R, S] of a convolution as the forward's GEMM: the output
-    /// gradient's rows times the input's patches, reduced over the output positions in chunks
-    /// (each a product of the GEMM's batch, so that every core has work however few filters and
-    /// taps there are), the chunks' partial sums then added in a fixed order (see conv_gemm.cl's
-    /// pack_gradient and im2row). Nil when the panels would pass the workspace limit.
-    func weightGradientGEMM(input x: Tensor, gradOutput dy: Tensor, _ g: ConvolutionGeometry, operation: String) throws -> Tensor? {
-        let tile = gemmTile
-        let (positions, columns, filters) = (g.patchColumns, g.patchRows, g.outputChannelsPerGroup)
-        let paddedColumns = tile.paddedColumns(columns, filters: filters), paddedFilters = tile.paddedFilters(filters)
-        let products = (paddedFilters / tile.m) * (paddedColumns / tile.n)
-        // Enough chunks for 64 work-items a core, each at least 256 positions long.
-        let chunks = max(1, min((64 * device.computeUnits + products - 1) / products, positions / 256))
-        let length = (positions + chunks - 1) / chunks
-        let floats = [chunks * length * paddedFilters, chunks * length * paddedColumns]
-        guard 4 * floats.reduce(0, +) <= convolution.workspaceLimit else { return nil }
-        let (xBuffer, dyBuffer) = (try buffer(of: x, operation, "input"), try buffer(of: dy, operation, "gradOutput"))
-        let (partials, partialsBuffer) = try output(shape: [chunks, g.outputChannels, columns], operation: operation)
-        try withWorkspace(floats: floats, operation: operation) { scratch in
-            for group in 0..<g.groups {
-                try launch(
-                    tile.program("conv_gemm"), kernel: "pack_gradient",
-                    arguments: [.buffer(dyBuffer), .buffer(scratch[0])] + (try int32Arguments([
-                        g.outputChannels, filters, group, g.outputHeight * g.outputWidth, positions, length, paddedFilters / tile.m,
-                    ], operation)),
-                    globalSize: [chunks * length, paddedFilters / tile.m])
-                try launch(
-                    tile.program("conv_gemm"), kernel: "im2row",
-                    arguments: [.buffer(xBuffer), .buffer(scratch[1])] + (try int32Arguments([
-                        g.inputChannels, g.inputHeight, g.inputWidth, g.outputHeight, g.outputWidth, g.kernelHeight, g.kernelWidth,
-                        g.strideHeight, g.strideWidth, g.padTop, g.padLeft, g.dilationHeight, g.dilationWidth, g.inputChannelsPerGroup,
-                        group, positions, columns, length, paddedColumns / tile.n,
-                    ], operation)),
-                    globalSize: [chunks * length, paddedColumns / tile.n])
-                try enqueueGEMM(
-                    filterPanels: scratch[0], columnPanels: scratch[1], bias: nil, output: partialsBuffer, depth: length, filters: filters,
-                    columns: columns, paddedColumns: paddedColumns, outputChannels: g.outputChannels, spatial: columns, group: group,
-                    activation: .none, batch: (chunks, [length * paddedFilters, length * paddedColumns, g.outputChannels * columns]))
-            }
-        }
-        let sum = chunks == 1 ? partials : try reduce(partials, descriptor: ReduceDescriptor(.sum, axes: [0], keepDims: false))
-        let gradient = try sum.reshaped([g.outputChannels, g.inputChannelsPerGroup, g.kernelHeight, g.kernelWidth])
-        guard g.flipped else { return gradient }
-        return try reversed(gradient, axes: [2, 3])
-    }
-
     /// Enqueues the GEMM kernel: output = A · B for `filters` rows of A (packed in filter panels)
     /// and the `paddedColumns` columns of B from `firstColumn` on (packed in column panels; of
     /// `columns` in all, the rest padding), each a dot product over `depth`. Outputs go to channel `group · filters + m` of an NCHW
     /// tensor of `outputChannels` channels and `spatial` positions per image, with the bias and
     /// the activation. `batch` runs that many independent products, `strides` floats apart in A,
     /// B and the output.
-    private func enqueueGEMM(
+    func enqueueGEMM(
         filterPanels: CLBuffer, columnPanels: CLBuffer, bias: CLBuffer?, output: CLBuffer,
         depth: Int, filters: Int, columns: Int, paddedColumns: Int, outputChannels: Int, spatial: Int, group: Int,
         activation: Activation, batch: (count: Int, strides: [Int]) = (1, [0, 0, 0]), firstColumn: Int = 0
@@ -407,7 +362,7 @@ extension OpenCLBackend {
                 try launch(
                     transforms, kernel: "transform_input",
                     arguments: [.buffer(x), .buffer(transformedInput)] + (try sizes([
-                        channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, rowGroups, columnBlocks, first, items, paddedTiles,
+                        channels, g.inputHeight, g.inputWidth, g.padTop, g.padLeft, rowGroups, columnBlocks, first, items, paddedTiles, 0,
                     ])),
                     globalSize: [paddedTiles / 16, rounded(channels)], localSize: [1, group])
                 // The 36 GEMMs: products[ξ] (filters × tiles) = filters[ξ] · input[ξ], no bias or activation.

@@ -125,7 +125,15 @@ struct GradientTests {
         cases.append(ConvCase(input: [1, 6, 17, 13], weight: [6, 1, 5, 3], stride: [1, 2], pads: [2, 1, 2, 1], dilation: [2, 1], groups: 6))
         // 16 filters a group or more: the weight gradient's GEMM, its reduction in chunks.
         cases.append(ConvCase(input: [3, 6, 21, 27], weight: [32, 3, 3, 2], stride: [1, 2], pads: [1, 0, 2, 1], dilation: [2, 1], groups: 2))
-        cases.append(ConvCase(input: [2, 5, 23, 9], weight: [17, 5, 4, 3], stride: [2, 1], pads: [0, 2, 1, 0], dilation: [1, 2], groups: 1, flipped: true, slope: 0))
+        cases.append(ConvCase(input: [2, 9, 23, 9], weight: [17, 9, 4, 3], stride: [2, 1], pads: [0, 2, 1, 0], dilation: [1, 2], groups: 1, flipped: true, slope: 0))
+        // Few channels a group at width stride 1: summed along rows, 11 taps in two blocks of 8,
+        // the rows in parts (depthwise, flipped); one input channel and 18 filters.
+        cases.append(ConvCase(input: [2, 5, 9, 40], weight: [5, 1, 2, 11], stride: [2, 1], pads: [1, 5, 0, 4], dilation: [1, 2], groups: 5, flipped: true))
+        cases.append(ConvCase(input: [3, 1, 20, 37], weight: [18, 1, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1, slope: 0.2))
+        // 3×3, stride 1, 16 channels and filters or more: the weight gradient through Winograd's
+        // transforms, over partial tiles (13 × 22 and 9 × 37 outputs are no multiples of 4).
+        cases.append(ConvCase(input: [2, 17, 13, 22], weight: [19, 17, 3, 3], stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1))
+        cases.append(ConvCase(input: [1, 16, 9, 37], weight: [16, 16, 3, 3], stride: [1, 1], pads: [2, 0, 0, 2], dilation: [1, 1], groups: 1, flipped: true, slope: 0))
         for item in cases {
             let values = [item.input, item.weight, item.outputShape].map { random.floats($0.reduce(1, *)) }
             func gradients(_ backend: any Backend, _ computing: GradientSelection = .all) throws -> ConvolutionGradients {

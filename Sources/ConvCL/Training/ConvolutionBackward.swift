@@ -86,6 +86,19 @@ struct ConvWeightGradient: Primitive {
     }
 
     static let program = ProgramSpec("training")
+    /// Whether the gradient is summed along rows (`alongRows`): at a stride of 1 along the width,
+    /// for groups of few filters and channels (depthwise), where the GEMM does not run and the
+    /// alternative gathers; and without groups, for 16 taps or fewer in all (a 3×3 over one
+    /// channel), where the GEMM's panels would be mostly padding. Elsewhere it lost to the
+    /// convolution form or tied with the GEMM (bench --backward: Basic Pitch's 8-channel 3×39 16 ms
+    /// against 7.7; its 1×256 filter bank 2.1–2.7 against 2.0–2.3).
+    static func summedAlongRows(_ g: ConvolutionGeometry) -> Bool {
+        guard g.strideWidth == 1 else { return false }
+        return g.groups == 1 ? g.patchRows <= 16 : g.outputChannelsPerGroup < 16 && g.inputChannelsPerGroup <= 8
+    }
+    /// The fewest input channels for which Winograd's form of the gradient runs (below, its 36
+    /// GEMMs are too narrow to pay for the transforms).
+    static let winogradChannels = 16
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let g = try geometry(inputs.map(\.type))
@@ -93,8 +106,14 @@ struct ConvWeightGradient: Primitive {
         // pays with 16 filters a group or more; below that the convolution form (bench
         // --backward: with 32-128 filters the GEMM took 0.5-0.8× the convolution form's time,
         // with 8 filters 7×, with one 30×; docs/performance.md).
-        if g.outputChannelsPerGroup >= 16, let gradient = try backend.weightGradientGEMM(input: inputs[0], gradOutput: inputs[1], g, operation: name) {
-            return [gradient]
+        if Self.summedAlongRows(g) { return [try alongRows(inputs[0], inputs[1], g, on: backend)] }
+        if g.outputChannelsPerGroup >= 16 {
+            if g.winogradApplies, g.inputChannels >= Self.winogradChannels,
+                let gradient = try backend.weightGradientWinograd(input: inputs[0], gradOutput: inputs[1], g, operation: name)
+            {
+                return [gradient]
+            }
+            if let gradient = try backend.weightGradientGEMM(input: inputs[0], gradOutput: inputs[1], g, operation: name) { return [gradient] }
         }
         if g.groups == 1 { return [try asConvolution(inputs[0], inputs[1], g, on: backend)] }
         let (result, dw) = try backend.output(shape: outputs[0].shape, operation: name)
@@ -116,6 +135,34 @@ struct ConvWeightGradient: Primitive {
         return [result]
     }
 
+    /// Few channels a group (depthwise; a 3×3 over one spectrogram channel): each
+    /// work-item of `conv_weight_grad_rows` sums up to 8 taps of one filter and channel along
+    /// output rows, 16 positions at a time, reading the output gradient's row once for them all;
+    /// the rows are cut into parts for 64 work-items a core, whose partial sums are then added in
+    /// a fixed order.
+    private func alongRows(_ x: Tensor, _ dy: Tensor, _ g: ConvolutionGeometry, on backend: OpenCLBackend) throws -> Tensor {
+        let (rows, filterChannels) = (g.batch * g.outputHeight, g.outputChannels * g.inputChannelsPerGroup)
+        let blocks = g.kernelHeight * ((g.kernelWidth + 7) / 8)
+        let parts = max(1, min(rows, (64 * backend.device.computeUnits + blocks * filterChannels - 1) / (blocks * filterChannels)))
+        let rowsPerPart = (rows + parts - 1) / parts
+        let used = (rows + rowsPerPart - 1) / rowsPerPart
+        let (partials, buffer) = try backend.output(shape: [used] + weightShape, operation: name)
+        _ = try int32Count(x.shape, name)
+        _ = try int32Count(dy.shape, name)
+        let sizes = [
+            g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.outputHeight, g.outputWidth,
+            g.kernelHeight, g.kernelWidth, g.strideHeight, g.padTop, g.padLeft, g.dilationHeight, g.dilationWidth, g.groups,
+            g.flipped ? 1 : 0, rowsPerPart,
+        ]
+        try backend.launch(
+            Self.program, kernel: "conv_weight_grad_rows",
+            arguments: [.buffer(buffer), .buffer(try backend.buffer(of: x, name, "input")), .buffer(try backend.buffer(of: dy, name, "gradOutput"))]
+                + (try sizes.map { .int32(try int32($0, name)) }),
+            globalSize: [blocks, GEMMTile.roundUp(filterChannels, 16), used], localSize: [1, 16, 1])
+        guard used > 1 else { return try partials.reshaped(weightShape) }
+        return try backend.reduce(partials, descriptor: ReduceDescriptor(.sum, axes: [0], keepDims: false))
+    }
+
     /// Without groups, the weight gradient is itself a convolution, run on the forward's fast
     /// kernels: the input with batch and channels swapped ([C, N, H, W]) correlated with the
     /// output gradient as the kernel ([K, N, OH, OW]), the forward's dilation as the stride and its
@@ -135,7 +182,13 @@ struct ConvWeightGradient: Primitive {
         return try backend.transpose(taps, permutation: [1, 0, 2, 3])
     }
 
-    func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] { [Self.program] }
+    /// The gathering kernel's program, and the GEMM's and Winograd's where `encode` runs them (the
+    /// convolution form's come from the convolutions it runs).
+    func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
+        guard let g = try? geometry(inputs), g.outputChannelsPerGroup >= 16 else { return [Self.program] }
+        let winograd = g.winogradApplies && g.inputChannels >= Self.winogradChannels
+        return [Self.program, backend.gemmTile.program("conv_gemm")] + (winograd ? [backend.winogradProgram(g)] : [])
+    }
 }
 
 extension Backend {

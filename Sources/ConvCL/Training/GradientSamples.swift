@@ -4,14 +4,23 @@
 extension OperatorRegistry {
     static let gradientEntries: [Entry] = [
         Entry(name: "ConvWeightGradient") { random in
-            // The last: 16 filters a group or more, whose gradient is the GEMM, over enough
-            // positions for its reduction to run in chunks.
-            (0..<5).map { index in
+            // Index 0: groups at stride 1 along the width, summed along rows; 4: 16 filters a group or
+            // more, whose gradient is the GEMM, over enough positions for its reduction to run in
+            // chunks; 5: 3×3 at stride 1 with 16 channels or more as well, whose gradient runs
+            // through Winograd's transforms.
+            (0..<6).map { index in
                 func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+                if index == 5 {
+                    let descriptor = Conv2DDescriptor(
+                        padding: .explicit((0..<4).map { _ in draw(0...2) }), mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
+                    let input = [draw(1...2), draw(16...17), draw(5...14), draw(5...14)], weight = [draw(16...18), input[1], 3, 3]
+                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
+                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                }
                 let many = index == 4
-                let groups = draw(1...(many ? 2 : 3)), perGroup = draw(1...3), filters = groups * (many ? draw(16...18) : draw(1...3))
+                let groups = draw((index == 0 ? 2 : 1)...(many ? 2 : 3)), perGroup = draw(1...3), filters = groups * (many ? draw(16...18) : draw(1...3))
                 let kernel = [index % 2 == 0 ? draw(1...4) : 1, draw(1...5)]
-                let stride = many ? [1, draw(1...2)] : [draw(1...3), draw(1...3)], dilation = [draw(1...2), draw(1...2)]
+                let stride = many ? [1, 2] : [draw(1...3), index == 0 ? 1 : draw(1...3)], dilation = [draw(1...2), draw(1...2)]
                 let pads = [draw(0...2), draw(0...2), draw(0...2), draw(0...2)]
                 let spatial = (0..<2).map { dilation[$0] * (kernel[$0] - 1) + 1 + (many ? draw(18...24) : draw(0...8)) }
                 let descriptor = Conv2DDescriptor(
