@@ -120,7 +120,7 @@ extension OpenCLBackend {
         for (mode, indices) in [(PoolingMode.max, false), (.max, true), (.average, false)] {
             specs.append(poolProgram(mode: mode, returnIndices: indices, nil))
         }
-        specs += Elementwise.catalogue(on: self) + DataType.allCases.map(copyProgram) + [ConvTranspose.program, Resize.program]
+        specs += Elementwise.catalogue(on: self) + DataType.allCases.map(copyProgram) + [ConvTranspose.program, Resize.program, Softmax.program(on: self)]
         return Array(Set(specs)).sorted { $0.description < $1.description }
     }
 

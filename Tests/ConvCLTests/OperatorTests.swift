@@ -75,3 +75,44 @@ struct ConstantAndViewTests {
         #expect(throws: ConvCLError.self) { try x.unsqueezed(axes: [1, 1]) }
     }
 }
+
+@Suite("Softmax and LogSoftmax at NaN and the infinities")
+struct SoftmaxEdgeTests {
+    /// The runs along the axis: one with a NaN, one with +inf, one of -inf only, one with a -inf
+    /// among finite values, and finite ones; along the last axis (the rows kernel) and along the
+    /// first (the columns kernel), with runs longer than a vector.
+    @Test("a NaN or +inf makes its whole run NaN, a run of -inf only is NaN, a -inf among finite values gives 0 (log: -inf); on both backends, as the Double definition gives",
+          arguments: try allBackends())
+    func infinities(_ backend: any Backend) throws {
+        var random = TestRandom()
+        let seed = random.seed
+        let n = 21
+        var runs = (0..<6).map { _ in random.floats(n).map { $0 * 4 } }
+        runs[0][5] = .nan
+        runs[1][17] = .infinity
+        runs[2] = Array(repeating: -.infinity, count: n)
+        runs[3][0] = -.infinity
+        let rows = runs.flatMap { $0 }
+        let columns = (0..<n).flatMap { i in runs.map { $0[i] } }
+        for (values, shape, axis) in [(rows, [runs.count, n], -1), (columns, [n, runs.count], 0)] {
+            let x = try backend.tensor(shape: shape, values: values)
+            for log in [false, true] {
+                let y = try (log ? backend.logSoftmax(x, axis: axis) : backend.softmax(x, axis: axis)).values()
+                for (r, run) in runs.enumerated() {
+                    let m = run.map(Double.init).reduce(-Double.infinity) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+                    let sum = run.reduce(0.0) { $0 + Foundation.exp(Double($1) - m) }
+                    for i in 0..<n {
+                        let got = y[axis == 0 ? i * runs.count + r : r * n + i]
+                        let expected = log ? Double(run[i]) - m - Foundation.log(sum) : Foundation.exp(Double(run[i]) - m) / sum
+                        let label = "\(log ? "LogSoftmax" : "Softmax") axis \(axis), run \(r), element \(i): \(got) against \(expected); seed \(seed)"
+                        if expected.isNaN || expected.isInfinite {
+                            #expect(expected.isNaN ? got.isNaN : Double(got) == expected, "\(label)")
+                        } else {
+                            #expect(abs(Double(got) - expected) <= 1e-6 * max(1, abs(expected)), "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Softmax and LogSoftmax along one axis (ONNX opset 13): exp(x − max) / Σ exp(x − max), and its
-/// log, (x − max) − log Σ exp(x − max), so that no exp overflows. On OpenCL: two reductions
-/// and elementwise ops over the broadcast maxima and sums.
+/// log, (x − max) − log Σ exp(x − max), so that no exp overflows. On OpenCL: one kernel that reads
+/// each run along the axis three times (`Kernels/softmax.cl`).
 struct Softmax: Primitive {
     let axis: Int
     let log: Bool
@@ -33,28 +33,41 @@ struct Softmax: Primitive {
         return [.float32(y)]
     }
 
+    /// The floats of the softmax kernels' vectors on `backend`: its vector width, 8 or 16.
+    static func lanes(on backend: OpenCLBackend) -> Int { backend.vectorWidth >= 16 ? 16 : 8 }
+
+    static func program(on backend: OpenCLBackend) -> ProgramSpec { ProgramSpec("softmax", ["LANES": lanes(on: backend)]) }
+
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let x = inputs[0]
         guard x.count > 0 else { return [x] }
-        let maxima = try backend.reduce(x, descriptor: .init(.max, axes: [axis], keepDims: true))
-        let shifted = try backend.elementwise(.sub, x, maxima)
-        let sums = try backend.reduce(try backend.elementwise(.exp, shifted), descriptor: .init(.sum, axes: [axis], keepDims: true))
-        if log { return [try backend.elementwise(.sub, shifted, try backend.elementwise(.log, sums))] }
-        return [try backend.elementwise(.div, try backend.elementwise(.exp, shifted), sums)]
+        let shape = x.shape
+        let a = try Layout.axis(axis, rank: shape.count, operation: name)
+        let (outer, n, inner) = (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
+        let (result, y) = try backend.output(shape: shape, operation: name)
+        let source = try backend.buffer(of: x, name, "input")
+        let sizes = try int32Arguments(inner == 1 ? [n, outer] : [n, inner, outer], name)
+        let program = Self.program(on: backend)
+        if inner == 1 {
+            try backend.launch(
+                program, kernel: "softmax_rows", arguments: [.buffer(y), .buffer(source)] + sizes + [.int32(log ? 1 : 0)],
+                globalSize: [outer])
+        } else {
+            // Up to 32 vectors a work-item, fewer where that leaves under 4 work-items a compute unit.
+            let rowVectors = (inner + Self.lanes(on: backend) - 1) / Self.lanes(on: backend)
+            var vectors = min(32, rowVectors)
+            while vectors > 1, outer * ((rowVectors + vectors - 1) / vectors) < 4 * backend.device.computeUnits {
+                vectors = (vectors + 1) / 2
+            }
+            try backend.launch(
+                program, kernel: "softmax_columns",
+                arguments: [.buffer(y), .buffer(source)] + sizes + [.int32(Int32(vectors)), .int32(log ? 1 : 0)],
+                globalSize: [(rowVectors + vectors - 1) / vectors, outer])
+        }
+        return [result]
     }
 
-    func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
-        let one = [TensorType([1])]
-        let reductions = [ReductionOperation.max, .sum].compactMap { operation in
-            (try? ReduceDescriptor(operation, axes: [axis], keepDims: true).layout(input: inputs[0].shape)).map {
-                backend.reduceProgram(operation, layout: $0, specialized: true)
-            }
-        }
-        return reductions
-            + [ElementwiseOperation.sub, .exp, .log, .div].flatMap {
-                Elementwise(operation: $0).programs(for: Array(repeating: one[0], count: $0.arity), on: backend)
-            }
-    }
+    func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] { [Self.program(on: backend)] }
 }
 
 /// The normalisations: BatchNormalization (inference: the running mean and variance given),

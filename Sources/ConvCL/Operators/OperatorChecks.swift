@@ -33,7 +33,13 @@ enum OperatorRegistry {
         Entry(name: "Softmax") { random in
             let shape = OperatorRegistry.broadcastShapes(1, &random)[0] + [Int.random(in: 1...9, using: &random)]
             let axis = Int.random(in: -shape.count..<shape.count, using: &random)
-            return [Softmax(axis: axis, log: false), Softmax(axis: axis, log: true)].map { finiteSample($0, [shape], &random) }
+            // And the kernels' edges: runs along the last axis longer than a vector with a tail;
+            // columns fewer than a vector; and more than one work-item's 32 vectors with a partial
+            // last one (also split into smaller blocks where the outer axes are short).
+            let edges: [([Int], Int)] = [([3, 37], -1), ([2, 7, 3], 1), ([2, 5, 300 + Int.random(in: 1...7, using: &random)], 1), ([1, 4, 530], 1)]
+            return ([(shape, axis)] + edges).flatMap { shape, axis in
+                [Softmax(axis: axis, log: false), Softmax(axis: axis, log: true)].map { finiteSample($0, [shape], &random) }
+            }
         },
         Entry(name: "Normalization") { random in
             let x = [Int.random(in: 1...3, using: &random), Int.random(in: 1...5, using: &random), Int.random(in: 1...9, using: &random), Int.random(in: 2...17, using: &random)]
