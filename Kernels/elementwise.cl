@@ -4,7 +4,8 @@
 //   ARITY (1–3), TA TB TC the operands' element types, TY the result's (bool is uchar 0/1), and
 //   ROWS(A, B, C): a switch on the row's code `op` whose case computes out[i] for i in 0 ..< n
 //   from A(i), B(i), C(i), with the float parameters p0 and p1 (ONNX's attributes).
-// Each work-item computes ITEMS consecutive outputs, as one loop per row that LLVM vectorises.
+// Each work-item computes ITEMS (a define from the host) consecutive outputs, as one loop per row
+// that LLVM vectorises.
 // GENERIC (the first-call program, see KernelTier) keeps the strided kernel alone, and its loops
 // scalar: it builds in half the time.
 //
@@ -12,8 +13,6 @@
 // elementwise_strided: operand k is read at Σ index[d] · strides_k[d] over up to 8 merged axes
 // (stride 0 where it is broadcast) into private arrays; a work-item takes ITEMS outputs of one
 // run of the inner axis, so that only its first element costs divisions.
-
-#define ITEMS 64
 
 // x clamped to [lo, hi]; hi when lo > hi (PyTorch's clamp); NaN stays NaN.
 inline float clip_float(const float x, const float lo, const float hi)

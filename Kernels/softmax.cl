@@ -113,14 +113,21 @@ __kernel void softmax_rows(
     for (int i = 0; i < whole; i += LANES) mv = fmax(mv, load_lanes(row + i, LANES));
     float m = largest_lane(mv);
     for (int i = whole; i < n; ++i) m = fmax(m, row[i]);
+    // As in softmax_columns, exp(x − m) waits in the output for the last pass.
     floatL sv = (floatL)(0.0f);
-    for (int i = 0; i < whole; i += LANES) sv += exp(load_lanes(row + i, LANES) - m);
-    float s = lane_sum(sv);
-    for (int i = whole; i < n; ++i) s += exp(row[i] - m);
-    const float logS = log(s);
     for (int i = 0; i < whole; i += LANES) {
-        const floatL shifted = load_lanes(row + i, LANES) - m;
-        store_lanes(out + i, logarithm ? shifted - logS : exp(shifted) / s, 0, LANES);
+        const floatL e = exp(load_lanes(row + i, LANES) - m);
+        sv += e;
+        if (!logarithm) store_lanes(out + i, e, 0, LANES);
     }
-    for (int i = whole; i < n; ++i) out[i] = logarithm ? row[i] - m - logS : exp(row[i] - m) / s;
+    float s = lane_sum(sv);
+    for (int i = whole; i < n; ++i) {
+        const float e = exp(row[i] - m);
+        s += e;
+        if (!logarithm) out[i] = e;
+    }
+    const float logS = log(s);
+    for (int i = 0; i < whole; i += LANES)
+        store_lanes(out + i, logarithm ? load_lanes(row + i, LANES) - m - logS : load_lanes(out + i, LANES) / s, 0, LANES);
+    for (int i = whole; i < n; ++i) out[i] = logarithm ? row[i] - m - logS : out[i] / s;
 }

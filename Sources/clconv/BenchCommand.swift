@@ -202,7 +202,8 @@ struct BenchCommand: ParsableCommand {
         case .matmul: "matmul"
         case .elementwise: "elementwise"
         case .transpose: "copy"
-        case .batchNormalization, .softmax: "composite"
+        case .batchNormalization: "composite"
+        case .softmax: "softmax"
         }
     }
 }

@@ -49,6 +49,8 @@ struct BenchCase: Sendable {
         BenchCase(name: "transpose_16x64x128x128", work: .transpose(input: [16, 64, 128, 128], permutation: [0, 1, 3, 2])),
         BenchCase(name: "batchnorm_16x256x32x32", work: .batchNormalization(input: [16, 256, 32, 32])),
         BenchCase(name: "softmax_16x256x32x32", work: .softmax(input: [16, 256, 32, 32], axis: 1)),
+        // A classifier's or an attention's softmax: along the last axis.
+        BenchCase(name: "softmax_4096x1000_last", work: .softmax(input: [4096, 1000], axis: -1)),
     ]
 
     static func conv(

@@ -55,6 +55,7 @@ SUITE = {
     "transpose_16x64x128x128": ("transpose", dict(shapes=[(16, 64, 128, 128)], perm=[0, 1, 3, 2])),
     "batchnorm_16x256x32x32": ("batchnorm", dict(shapes=[(16, 256, 32, 32)] + [(256,)] * 4)),
     "softmax_16x256x32x32": ("softmax", dict(shapes=[(16, 256, 32, 32)], axis=1)),
+    "softmax_4096x1000_last": ("softmax", dict(shapes=[(4096, 1000)], axis=-1)),
 }
 
 # The kinds that are neither convolutions, pooling nor reductions: onnxruntime is their only peer.

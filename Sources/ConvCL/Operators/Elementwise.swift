@@ -188,7 +188,8 @@ struct Elementwise: Primitive {
     func program(_ inputs: [TensorType], output: TensorType, generic: Bool = false) -> (spec: ProgramSpec, code: Int) {
         let types = inputs.map(\.dataType)
         let rows = ElementwiseTable.rows.filter { $0.arity == types.count && $0.types.result(types) == output.dataType }
-        var lines = ["#define ARITY \(types.count)", "#define TY \(output.dataType.openCLType)"] + (generic ? ["#define GENERIC 1"] : [])
+        var lines = ["#define ARITY \(types.count)", "#define TY \(output.dataType.openCLType)", "#define ITEMS \(Self.items)"]
+            + (generic ? ["#define GENERIC 1"] : [])
         for (index, letter) in ["A", "B", "C"].enumerated() {
             lines.append("#define T\(letter) \(index < types.count ? types[index].openCLType : "uchar")")
         }
@@ -204,6 +205,10 @@ struct Elementwise: Primitive {
         let variant = types.map(\.rawValue).joined(separator: ",") + "->\(output.dataType)" + (generic ? " generic" : "")
         return (ProgramSpec("elementwise", variant: variant, header: lines.joined(separator: "\n") + "\n"), code)
     }
+
+    /// Outputs per work-item (ITEMS in `Kernels/elementwise.cl`, defined from this). 256 ran
+    /// add_broadcast_2p24, sigmoid_2p24 and batchnorm 0.9–1.1× the time of 64, within the noise.
+    static let items = 64
 
     /// The elementwise programs: one per operand and result types that some row takes.
     static func catalogue(on backend: OpenCLBackend) -> [ProgramSpec] {
@@ -236,7 +241,7 @@ struct Elementwise: Primitive {
         }
         let count = try int32(output.count, name)
         let parameters = [KernelArgument.int32(Int32(code))] + (operation.parameters + [0, 0]).prefix(2).map { KernelArgument.float($0) }
-        let items = 64  // outputs per work-item: ITEMS in Kernels/elementwise.cl
+        let items = Self.items
         if plan.flat, runsSpecialized {
             try backend.launch(
                 program, kernel: "elementwise_flat", arguments: buffers + [.int32(count)] + parameters,
