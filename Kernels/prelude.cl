@@ -37,6 +37,22 @@ typedef long16 unaligned_long16 __attribute__((aligned(8)));
 #define STORE_AS(T, v, p) (*(__global unaligned_##T*)(p) = (v))
 #define STORE(T, v, p) STORE_AS(T, v, p)
 
+// floatL: vectors of LANES floats, a build define, 8 or 16 (the device's vector width) in the
+// kernels written in it (softmax), 16 in the others, which are written in float16: on AVX2,
+// conv2d_direct in float8 ran 0.4–0.9× the speed of float16 (docs/performance.md). store_prefix
+// and store_inside store floatL vectors.
+#ifndef LANES
+#define LANES 16
+#endif
+#if LANES != 8 && LANES != 16
+#error "LANES must be 8 or 16"
+#endif
+#define PASTE_(a, b) a##b
+#define PASTE(a, b) PASTE_(a, b)
+#define WITH_LANES(name) PASTE(name, LANES)
+#define floatL WITH_LANES(float)
+#define unaligned_floatL WITH_LANES(unaligned_float)
+
 // 16 floats from p (aligned to a float) as one load. Where only some lanes of a load feed
 // constant permutes, LLVM splits it into 8-byte loads and a chain of permutes (pooling's stride-2
 // rows ran 1.5× slower, Winograd's input chunks 15%); a volatile load stays whole.
@@ -78,39 +94,43 @@ ALWAYS_INLINE float16 load_chunk(
     return vload16(0, lanes);
 }
 
-// Stores lanes 0 … count - 1 of v (none when count ≤ 0, all 16 when count ≥ 16) to p, in pieces
-// of 16, 8, 4, 2 and 1 lanes taken from registers. (Going through a private array cost a failed
-// store forwarding per tail: the read of the array waited for every earlier store to reach the
-// cache.) The halves are taken with shuffle, which oclgrind follows lane by lane; through .lo and
+// Stores lanes 0 … count - 1 of v (none when count ≤ 0, all LANES when count ≥ LANES) to p, in
+// pieces of LANES, 8, 4, 2 and 1 lanes taken from registers. (Going through a private array cost
+// a failed store forwarding per tail: the read of the array waited for every earlier store to
+// reach the cache.) The halves are taken with shuffle, which oclgrind follows lane by lane; through .lo and
 // .hi it takes a half with any uninitialized lane, past the end, as wholly uninitialized.
 #define LOW8(v) shuffle(v, (uint8)(0, 1, 2, 3, 4, 5, 6, 7))
 #define HIGH8(v) shuffle(v, (uint8)(8, 9, 10, 11, 12, 13, 14, 15))
 #define LOW4(v) shuffle(v, (uint4)(0, 1, 2, 3))
 #define HIGH4(v) shuffle(v, (uint4)(4, 5, 6, 7))
-ALWAYS_INLINE void store_prefix(__global float* p, const float16 v, const int count)
+ALWAYS_INLINE void store_prefix(__global float* p, const floatL v, const int count)
 {
     if (count <= 0) return;
-    if (count >= 16) {
-        STORE(float16, v, p);
+    if (count >= LANES) {
+        STORE(floatL, v, p);
         return;
     }
+#if LANES == 16
     if (count & 8) STORE(float8, LOW8(v), p);
     const float8 rest8 = count & 8 ? HIGH8(v) : LOW8(v);
+#else
+    const float8 rest8 = v;  // count < 8
+#endif
     if (count & 4) STORE(float4, LOW4(rest8), p + (count & 8));
     const float4 rest4 = count & 4 ? HIGH4(rest8) : LOW4(rest8);
     if (count & 2) vstore2(shuffle(rest4, (uint2)(0, 1)), 0, p + (count & 12));
     if (count & 1) p[count & 14] = count & 2 ? rest4.s2 : rest4.s0;
 }
 
-// Stores lanes first - start … 15 of v, lane j being column start + j of `row`, that lie before
-// column OW: from registers when first = start.
-ALWAYS_INLINE void store_inside(__global float* row, const float16 v, const int first, const int start, const int OW)
+// Stores lanes first - start … LANES - 1 of v, lane j being column start + j of `row`, that lie
+// before column OW: from registers when first = start.
+ALWAYS_INLINE void store_inside(__global float* row, const floatL v, const int first, const int start, const int OW)
 {
     if (start == first) {
         store_prefix(row + first, v, OW - first);
     } else {
-        float lanes[16];
-        vstore16(v, 0, lanes);
-        for (int j = first - start; j < 16 && start + j < OW; ++j) row[start + j] = lanes[j];
+        float lanes[LANES];
+        WITH_LANES(vstore)(v, 0, lanes);
+        for (int j = first - start; j < LANES && start + j < OW; ++j) row[start + j] = lanes[j];
     }
 }

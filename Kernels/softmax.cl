@@ -3,17 +3,7 @@
 // sum of exp(x − m) over it, so that no exp overflows. A NaN anywhere in a run makes s, and so
 // every output of the run, NaN (fmax skips the NaN, the sum does not), as the reference gives.
 // Each run is read three times (its maximum, its sum, the outputs) by one work-item, in a fixed
-// order: the same inputs give the same bits. LANES (8 or 16, the device's vector width) is a
-// build define.
-
-#ifndef LANES
-#define LANES 8
-#endif
-#define PASTE_(a, b) a##b
-#define PASTE(a, b) PASTE_(a, b)
-#define WITH_LANES(name) PASTE(name, LANES)
-#define floatL WITH_LANES(float)
-#define unaligned_floatL WITH_LANES(unaligned_float)
+// order: the same inputs give the same bits. Vectors of LANES floats (see the prelude).
 
 // Lanes 0 … count − 1 of p (count ≤ LANES; one load when count = LANES), zeros after them.
 ALWAYS_INLINE floatL load_lanes(__global const float* p, const int count)
@@ -22,18 +12,6 @@ ALWAYS_INLINE floatL load_lanes(__global const float* p, const int count)
     float lanes[LANES];
     for (int l = 0; l < LANES; ++l) lanes[l] = l < count ? p[l] : 0.0f;
     return WITH_LANES(vload)(0, lanes);
-}
-
-// Stores lanes from … to − 1 of v to p + from … p + to − 1 (one store when they are all of them).
-ALWAYS_INLINE void store_lanes(__global float* p, const floatL v, const int from, const int to)
-{
-    if (from == 0 && to == LANES) {
-        STORE(floatL, v, p);
-        return;
-    }
-    float lanes[LANES];
-    WITH_LANES(vstore)(v, 0, lanes);
-    for (int l = from; l < to; ++l) p[l] = lanes[l];
 }
 
 // The largest lane of v, and the sum of its lanes (lane 0 first).
@@ -85,7 +63,7 @@ __kernel void softmax_columns(
             const size_t at = start + (size_t)i * inner + v * LANES;
             const floatL e = exp(load_lanes(x + at, COUNT(v)) - m[v]);
             s[v] += e;
-            if (!logarithm) store_lanes(y + at, e, 0, COUNT(v));
+            if (!logarithm) store_prefix(y + at, e, COUNT(v));
         }
     }
     if (logarithm)
@@ -93,7 +71,7 @@ __kernel void softmax_columns(
     for (int i = 0; i < n; ++i) {
         for (int v = 0; v < used; ++v) {
             const size_t at = start + (size_t)i * inner + v * LANES;
-            store_lanes(y + at, logarithm ? load_lanes(x + at, COUNT(v)) - m[v] - s[v] : load_lanes(y + at, COUNT(v)) / s[v], 0, COUNT(v));
+            store_prefix(y + at, logarithm ? load_lanes(x + at, COUNT(v)) - m[v] - s[v] : load_lanes(y + at, COUNT(v)) / s[v], COUNT(v));
         }
     }
 #undef COUNT
@@ -118,7 +96,7 @@ __kernel void softmax_rows(
     for (int i = 0; i < whole; i += LANES) {
         const floatL e = exp(load_lanes(row + i, LANES) - m);
         sv += e;
-        if (!logarithm) store_lanes(out + i, e, 0, LANES);
+        if (!logarithm) store_prefix(out + i, e, LANES);
     }
     float s = lane_sum(sv);
     for (int i = whole; i < n; ++i) {
@@ -128,6 +106,6 @@ __kernel void softmax_rows(
     }
     const float logS = log(s);
     for (int i = 0; i < whole; i += LANES)
-        store_lanes(out + i, logarithm ? load_lanes(row + i, LANES) - m - logS : load_lanes(out + i, LANES) / s, 0, LANES);
+        store_prefix(out + i, logarithm ? load_lanes(row + i, LANES) - m - logS : load_lanes(out + i, LANES) / s, LANES);
     for (int i = whole; i < n; ++i) out[i] = logarithm ? row[i] - m - logS : out[i] / s;
 }
