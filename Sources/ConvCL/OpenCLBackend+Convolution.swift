@@ -69,8 +69,13 @@ extension OpenCLBackend {
         // reuse, while the direct kernel, at unit stride along the width, slides over input rows
         // held in cache (basicpitch3x39_c8: direct 7.1 ms against 36.3 for im2col-gemm; 32 filters
         // of 3×9 over 16 channels 6.9 against 10.7, of 5×5 over 8 channels 3.4 against 4.9; with
-        // 64 filters, mel3x3_c32, im2col-gemm wins; at stride 3 direct loses by 2.4-2.9×).
-        if g.strideWidth == 1, g.dilationWidth == 1, g.outputChannelsPerGroup <= 32 {
+        // 64 filters, mel3x3_c32, im2col-gemm wins; at stride 3 direct loses by 2.4-2.9×). With at
+        // most 4 channels a group the patches are reused even less, and direct won up to 48
+        // filters on the AVX2 machine (two runs each: Basic Pitch's first constant-Q octave, 36
+        // filters of 1×256 over one channel, 0.86-1.03 ms against 1.36-2.24; 48 such filters
+        // 1.02-1.17 against 1.39-1.89; 40 of 3×3 over 4 channels 1.05-1.45 against 1.28-2.09; 48
+        // of 5×5 over 2 channels 1.45-2.13 against 1.67-2.63; with 64 filters it was a toss-up).
+        if g.strideWidth == 1, g.dilationWidth == 1, g.outputChannelsPerGroup <= (g.inputChannelsPerGroup <= 4 ? 48 : 32) {
             return ConvolutionPlan(
                 algorithm: .direct, workspaceBytes: workspaceBytes(.direct, g),
                 reason: "\(g.outputChannelsPerGroup) filters per group at unit stride: sliding over cached input rows beats a \(g.patchRows)×\(g.patchColumns) patch matrix")

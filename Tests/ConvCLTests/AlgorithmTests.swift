@@ -31,6 +31,11 @@ struct AlgorithmTests {
         #expect(harmonic.algorithm == .direct, "\(harmonic)")
         let many = try backend.plan(input: [1, 16, 8, 8], weight: [64, 16, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
         #expect(many.algorithm == .im2colGEMM, "\(many)")
+        // With at most 4 channels, up to 48 filters (Basic Pitch's 36 constant-Q filters of 1×256).
+        let octave = try backend.plan(input: [1, 1, 4096], weight: [36, 1, 256], bias: nil, descriptor: Conv1DDescriptor())
+        #expect(octave.algorithm == .direct && octave.reason.contains("36 filters per group at unit stride"), "\(octave)")
+        let wider = try backend.plan(input: [1, 4, 8, 8], weight: [49, 4, 3, 3], bias: nil, descriptor: Conv2DDescriptor(padding: .sameUpper))
+        #expect(wider.algorithm == .im2colGEMM, "\(wider)")
         let depthwise = try backend.plan(input: input, weight: [16, 1, 3, 3], bias: nil, descriptor: Conv2DDescriptor(groups: 16))
         #expect(depthwise.algorithm == .direct && depthwise.workspaceBytes == 0)
         #expect(depthwise.reason.contains("1 filter(s) per group"), "\(depthwise.reason)")
