@@ -97,8 +97,9 @@ ALWAYS_INLINE float16 load_chunk(
 // Stores lanes 0 … count - 1 of v (none when count ≤ 0, all LANES when count ≥ LANES) to p, in
 // pieces of LANES, 8, 4, 2 and 1 lanes taken from registers. (Going through a private array cost
 // a failed store forwarding per tail: the read of the array waited for every earlier store to
-// reach the cache.) The halves are taken with shuffle, which oclgrind follows lane by lane; through .lo and
-// .hi it takes a half with any uninitialized lane, past the end, as wholly uninitialized.
+// reach the cache.) The halves are taken with shuffle, which oclgrind follows lane by lane;
+// through .lo and .hi it takes a half with any uninitialized lane, past the end, as wholly
+// uninitialized.
 #define LOW8(v) shuffle(v, (uint8)(0, 1, 2, 3, 4, 5, 6, 7))
 #define HIGH8(v) shuffle(v, (uint8)(8, 9, 10, 11, 12, 13, 14, 15))
 #define LOW4(v) shuffle(v, (uint4)(0, 1, 2, 3))

@@ -2,8 +2,10 @@
 // y = exp(x − m) / s, or (x − m) − log s, with m the largest value of the run along n and s the
 // sum of exp(x − m) over it, so that no exp overflows. A NaN anywhere in a run makes s, and so
 // every output of the run, NaN (fmax skips the NaN, the sum does not), as the reference gives.
-// Each run is read three times (its maximum, its sum, the outputs) by one work-item, in a fixed
-// order: the same inputs give the same bits. Vectors of LANES floats (see the prelude).
+// One work-item takes a run (or a block of runs) in three passes, in a fixed order, so that the
+// same inputs give the same bits: the maximum; exp(x − m) and its sum, the exps kept in the
+// output; the outputs (softmax divides the kept exps, so each value has one exp; LogSoftmax
+// reads x again). Vectors of LANES floats (see the prelude).
 
 // Lanes 0 … count − 1 of p (count ≤ LANES; one load when count = LANES), zeros after them.
 ALWAYS_INLINE floatL load_lanes(__global const float* p, const int count)
