@@ -36,12 +36,11 @@ ALWAYS_INLINE float lane_sum(const floatL v)
 }
 
 // inner > 1: work-item (b, o) takes the columns b · vectors · LANES … + vectors · LANES − 1 (those
-// before inner) of run group o, as `vectors` vectors (at most MAX_VECTORS) per row of the axis,
-// sweeping the rows in order so that each row's part is one contiguous run. (With one vector
-// a work-item, every load was a new page, which the prefetchers do not follow: the loads of the
-// first pass waited on memory and took most of the time.) Global size:
+// before inner) of run group o, as `vectors` vectors (at most MAX_VECTORS, a define from the host)
+// per row of the axis, sweeping the rows in order so that each row's part is one contiguous run.
+// (With one vector a work-item, every load was a new page, which the prefetchers do not follow:
+// the loads of the first pass waited on memory and took most of the time.) Global size:
 // (ceil(inner / (vectors · LANES)), outer).
-#define MAX_VECTORS 32
 
 __kernel void softmax_columns(
     __global float* restrict y, __global const float* restrict x, const int n, const int inner, const int outer,

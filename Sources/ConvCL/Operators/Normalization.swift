@@ -16,10 +16,14 @@ struct Softmax: Primitive {
         return inputs
     }
 
-    func reference(_ inputs: [TensorData], types: [TensorType], outputs: [TensorType]) throws -> [TensorData] {
-        let shape = types[0].shape
+    /// `shape` viewed as [outer][n][inner], n along the axis: the runs both backends walk.
+    func runs(_ shape: [Int]) throws -> (outer: Int, n: Int, inner: Int) {
         let a = try Layout.axis(axis, rank: shape.count, operation: name)
-        let (outer, n, inner) = (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
+        return (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
+    }
+
+    func reference(_ inputs: [TensorData], types: [TensorType], outputs: [TensorType]) throws -> [TensorData] {
+        let (outer, n, inner) = try runs(types[0].shape)
         let x = inputs[0].doubles
         var y = [Float](repeating: 0, count: x.count)
         for o in 0..<outer {
@@ -36,15 +40,18 @@ struct Softmax: Primitive {
     /// The floats of the softmax kernels' vectors on `backend`: its vector width, 8 or 16.
     static func lanes(on backend: OpenCLBackend) -> Int { backend.vectorWidth >= 16 ? 16 : 8 }
 
-    static func program(on backend: OpenCLBackend) -> ProgramSpec { ProgramSpec("softmax", ["LANES": lanes(on: backend)]) }
+    /// The most vectors of columns a softmax_columns work-item takes (its private arrays' size).
+    static let maxVectors = 32
+
+    static func program(on backend: OpenCLBackend) -> ProgramSpec {
+        ProgramSpec("softmax", ["LANES": lanes(on: backend), "MAX_VECTORS": maxVectors])
+    }
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
         let x = inputs[0]
         guard x.count > 0 else { return [x] }
-        let shape = x.shape
-        let a = try Layout.axis(axis, rank: shape.count, operation: name)
-        let (outer, n, inner) = (shape[..<a].reduce(1, *), shape[a], shape[(a + 1)...].reduce(1, *))
-        let (result, y) = try backend.output(shape: shape, operation: name)
+        let (outer, n, inner) = try runs(x.shape)
+        let (result, y) = try backend.output(shape: x.shape, operation: name)
         let source = try backend.buffer(of: x, name, "input")
         let sizes = try int32Arguments(inner == 1 ? [n, outer] : [n, inner, outer], name)
         let program = Self.program(on: backend)
@@ -53,9 +60,10 @@ struct Softmax: Primitive {
                 program, kernel: "softmax_rows", arguments: [.buffer(y), .buffer(source)] + sizes + [.int32(log ? 1 : 0)],
                 globalSize: [outer])
         } else {
-            // Up to 32 vectors a work-item, fewer where that leaves under 4 work-items a compute unit.
-            let rowVectors = (inner + Self.lanes(on: backend) - 1) / Self.lanes(on: backend)
-            var vectors = min(32, rowVectors)
+            // Up to maxVectors a work-item, fewer where that leaves under 4 work-items a compute unit.
+            let lanes = Self.lanes(on: backend)
+            let rowVectors = (inner + lanes - 1) / lanes
+            var vectors = min(Self.maxVectors, rowVectors)
             while vectors > 1, outer * ((rowVectors + vectors - 1) / vectors) < 4 * backend.device.computeUnits {
                 vectors = (vectors + 1) / 2
             }
