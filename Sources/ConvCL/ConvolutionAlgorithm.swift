@@ -26,6 +26,9 @@ public struct ConvolutionPlan: Sendable, Equatable, CustomStringConvertible {
     public let workspaceBytes: Int
     /// Why this algorithm: forced by the caller, the heuristic's reason, or the workspace limit.
     public let reason: String
+    /// Where the convolution runs as a stride-1 one over its stride's phases, which `algorithm`
+    /// computes; nil otherwise.
+    var phases: StridePhases? = nil
 
     public var description: String { "\(algorithm.rawValue) (\(workspaceBytes) bytes of workspace): \(reason)" }
 }

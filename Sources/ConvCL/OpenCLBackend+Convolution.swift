@@ -21,15 +21,16 @@ extension OpenCLBackend {
 
     func plan(_ g: ConvolutionGeometry) throws -> ConvolutionPlan {
         let limit = convolution.workspaceLimit
+        if let forced = convolution.algorithm, !g.computes(with: forced) {
+            throw ConvCLError.invalidArgument(
+                operation: "conv2d", argument: "algorithm",
+                reason: "winograd computes 3×3 convolutions with stride 1, dilation 1, one group and a left pad of "
+                    + "\(ConvolutionGeometry.winogradLeftPads.lowerBound)…\(ConvolutionGeometry.winogradLeftPads.upperBound); this one has kernel "
+                    + "\(g.kernelHeight)×\(g.kernelWidth), stride \(g.strideHeight)×\(g.strideWidth), "
+                    + "dilation \(g.dilationHeight)×\(g.dilationWidth), \(g.groups) group(s), left pad \(g.padLeft)")
+        }
+        if let phases = StridePhases(g) { return try phasePlan(phases) }
         if let forced = convolution.algorithm {
-            guard g.computes(with: forced) else {
-                throw ConvCLError.invalidArgument(
-                    operation: "conv2d", argument: "algorithm",
-                    reason: "winograd computes 3×3 convolutions with stride 1, dilation 1, one group and a left pad of "
-                        + "\(ConvolutionGeometry.winogradLeftPads.lowerBound)…\(ConvolutionGeometry.winogradLeftPads.upperBound); this one has kernel "
-                        + "\(g.kernelHeight)×\(g.kernelWidth), stride \(g.strideHeight)×\(g.strideWidth), "
-                        + "dilation \(g.dilationHeight)×\(g.dilationWidth), \(g.groups) group(s), left pad \(g.padLeft)")
-            }
             let bytes = workspaceBytes(forced, g)
             guard bytes <= limit else {
                 throw ConvCLError.invalidArgument(
@@ -91,12 +92,30 @@ extension OpenCLBackend {
             reason: "\(g.outputChannelsPerGroup) filters per group share a \(g.patchRows)×\(g.patchColumns) patch matrix")
     }
 
+    /// The plan of a convolution run over its stride's phases: the stride-1 convolution's own,
+    /// its workspace grown by the phase input and kernel.
+    private func phasePlan(_ phases: StridePhases) throws -> ConvolutionPlan {
+        let inner = try plan(phases.inner)
+        let counts = phases.strides[0] * phases.strides[1]
+        return ConvolutionPlan(
+            algorithm: inner.algorithm, workspaceBytes: inner.workspaceBytes + 4 * phases.workspaceFloats,
+            reason: "over the stride's \(counts) phases, a stride-1 convolution of \(phases.inner.inputChannels) channels "
+                + "and a \(phases.taps[0])×\(phases.taps[1]) kernel: \(inner.reason)",
+            phases: phases)
+    }
+
     public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv2DDescriptor) throws -> Tensor {
         let g = try descriptor.geometry(input: input.shape, weight: weight.shape, bias: bias?.shape)
         let x = try buffer(of: input, "conv2d", "input")
         let w = try buffer(of: weight, "conv2d", "weight")
         let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
-        let algorithm = try plan(g).algorithm
+        let plan = try plan(g)
+        if let phases = plan.phases {
+            return try conv2d(
+                phases.phaseInput(input, on: self), weight: phases.phaseWeight(weight, on: self), bias: bias,
+                descriptor: phases.innerDescriptor)
+        }
+        let algorithm = plan.algorithm
         let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
         if try convolution.algorithm != nil
             || runsSpecialized(convolutionPrograms(algorithm, g), small: g.multiplyAdds <= Self.firstCallWork)

@@ -79,7 +79,13 @@ extension OpenCLBackend {
     /// A convolution's programs and work (see `programs(for:)`); a forced algorithm always runs
     /// its specialised kernels.
     func convolutionPrograms(_ g: ConvolutionGeometry) throws -> (specialized: [ProgramSpec], generic: [ProgramSpec], work: Int) {
-        let specialized = convolutionPrograms(try plan(g).algorithm, g)
+        let plan = try plan(g)
+        if let phases = plan.phases {
+            // The phases are cut and the kernel rearranged by strided copies.
+            let inner = try convolutionPrograms(phases.inner)
+            return (inner.specialized + [copyProgram(.float32)], inner.generic + [copyProgram(.float32)], inner.work)
+        }
+        let specialized = convolutionPrograms(plan.algorithm, g)
         return (specialized, convolution.algorithm == nil ? [Self.genericConvolutionProgram] : specialized, g.multiplyAdds)
     }
 

@@ -49,6 +49,58 @@ struct AlgorithmTests {
         #expect(long.algorithm == .im2colGEMM)
     }
 
+    @Test("a strided convolution runs over its stride's phases where their zero taps add at most a quarter; every algorithm matches the reference", .needsOpenCL)
+    func stridePhases() throws {
+        let backend = try openCLBackend()
+        let reference = ReferenceBackend()
+        var random = TestRandom()
+        // (input, weight, descriptor, phases): the phases the plan takes, or 0 where the strided
+        // kernels run.
+        let cases: [([Int], [Int], Conv2DDescriptor, Int)] = [
+            // Basic Pitch's 5×5 at stride (1, 3) (6/5 the taps), a bias and ReLU; odd sizes.
+            ([1, 8, 17, 40], [12, 8, 5, 5], Conv2DDescriptor(stride: [1, 3], padding: .explicit([2, 1, 2, 1]), activation: .relu), 3),
+            // Both axes, asymmetric pads; one filter (direct) and many (im2col-gemm) over the phases.
+            ([2, 3, 23, 21], [5, 3, 4, 4], Conv2DDescriptor(stride: [2, 2], padding: .explicit([1, 2, 0, 3])), 4),
+            ([2, 3, 23, 21], [1, 3, 4, 4], Conv2DDescriptor(stride: [2, 2], padding: .explicit([3, 0, 2, 1])), 4),
+            ([1, 4, 15, 26], [56, 4, 2, 8], Conv2DDescriptor(stride: [2, 4], padding: .sameUpper), 8),
+            // Groups and a leaky ReLU; the last input columns never read (the phases cut them off).
+            ([2, 6, 9, 31], [6, 2, 3, 6], Conv2DDescriptor(stride: [1, 3], padding: .explicit([1, 0, 1, 2]), groups: 3, activation: .leakyReLU(slope: 0.3)), 3),
+            ([1, 2, 5, 40], [4, 2, 3, 6], Conv2DDescriptor(stride: [1, 3]), 3),
+            // A dilation on the axis left at stride 1.
+            ([1, 4, 20, 30], [4, 4, 3, 4], Conv2DDescriptor(stride: [1, 2], padding: .explicit([2, 1, 2, 1]), dilation: [2, 1]), 2),
+            // 1-D filter banks (as conv1d runs them): Basic Pitch's at stride 2 and 16, shortened.
+            ([2, 1, 1, 301], [1, 1, 1, 32], Conv2DDescriptor(stride: [1, 2], padding: .explicit([0, 5, 0, 3])), 2),
+            ([1, 1, 1, 700], [36, 1, 1, 64], Conv2DDescriptor(stride: [1, 16]), 16),
+            // Where the strided kernels stay: 16/9 the taps, a true convolution, a dilated stride,
+            // a kernel shorter than its stride.
+            ([1, 3, 11, 13], [4, 3, 3, 3], Conv2DDescriptor(stride: [2, 2], padding: .sameUpper), 0),
+            ([1, 3, 11, 13], [4, 3, 4, 4], Conv2DDescriptor(stride: [2, 2], mode: .convolution), 0),
+            ([1, 3, 11, 23], [4, 3, 2, 4], Conv2DDescriptor(stride: [1, 2], dilation: [1, 2]), 0),
+            ([1, 3, 11, 13], [4, 3, 1, 1], Conv2DDescriptor(stride: [2, 2]), 0),
+        ]
+        // The backend's choice, then each algorithm forced (on the stride-1 convolution where it
+        // runs over the phases).
+        let forced = try [ConvolutionAlgorithm.direct, .im2colGEMM].map {
+            try OpenCLBackend(device: .automatic, convolution: .init(algorithm: $0), kernelTier: .specialized)
+        }
+        for (input, weight, descriptor, phases) in cases {
+            let bias = [weight[0]]
+            let plan = try backend.plan(input: input, weight: weight, bias: bias, descriptor: descriptor)
+            #expect((plan.phases?.strides.reduce(1, *) ?? 0) == phases, "\(input) \(weight) \(descriptor): \(plan)")
+            if phases > 0 { #expect(plan.reason.contains("over the stride's \(phases) phases"), "\(plan)") }
+            let x = random.floats(input.reduce(1, *)), w = random.floats(weight.reduce(1, *)), b = random.floats(weight[0])
+            let expected = try reference.conv2d(
+                try reference.tensor(shape: input, values: x), weight: try reference.tensor(shape: weight, values: w),
+                bias: try reference.tensor(shape: bias, values: b), descriptor: descriptor)
+            for device in [backend] + forced {
+                let actual = try device.conv2d(
+                    try device.tensor(shape: input, values: x), weight: try device.tensor(shape: weight, values: w),
+                    bias: try device.tensor(shape: bias, values: b), descriptor: descriptor)
+                try expectClose(actual, expected, "\(input) \(weight) \(descriptor) on \(device.convolution.algorithm?.rawValue ?? "the backend's choice"); seed \(random.seed)")
+            }
+        }
+    }
+
     @Test("an algorithm over the workspace limit is not chosen; the one that fits runs and is right", .needsOpenCL)
     func workspaceLimit() throws {
         // Stride 2 along the width, so that neither Winograd nor the few-filter direct rule applies.
