@@ -1,6 +1,6 @@
 // Data movement: one strided copy serves Transpose, Slice, Expand, Tile, Concat and Split (the
 // host turns each into sizes and strides, as MNN's Raster does), pad_copy serves Pad, gather
-// serves Gather. Elements are moved as bits: BYTES (a build define: 1, 4 or 8) is their size,
+// serves Gather, phase_split cuts a strided convolution's input and kernel into phases. Elements are moved as bits: BYTES (a build define: 1, 4 or 8) is their size,
 // whatever their type.
 //
 // strided_copy: output element at multi-index i over `sizes` (up to 8 merged axes) goes to
@@ -135,6 +135,28 @@ __kernel void pad_copy(
     for (int j = run * 64; j < end; ++j) {
         const int i = pad_source(j - shift, n, mode);
         out[j] = inside && i >= 0 ? x[offset + i] : (element)value;
+    }
+}
+
+// A strided convolution's phases (Sources/ConvCL/StridePhases.swift): x [outer][H][W] padded by
+// padTop and padLeft (zeros) and cut into sH·sW phases, y [outer][sH][sW][JH][JW] with
+// y[o][ph][pw][a][b] = x[o][a·sH + ph - padTop][b·sW + pw - padLeft], zero outside x. Work-item
+// (run, row) writes elements 64·run … 64·run + 63 of output row `row` ((o·sH + ph)·sW + pw)·JH + a;
+// global size (ceil(JW / 64), rows).
+__kernel void phase_split(
+    __global element* restrict y, __global const element* restrict x, const int rows, const int H, const int W,
+    const int sH, const int sW, const int JH, const int JW, const int padTop, const int padLeft)
+{
+    const int run = get_global_id(0), row = get_global_id(1);
+    if (row >= rows || run * 64 >= JW) return;
+    const int a = row % JH, pw = row / JH % sW, ph = row / (JH * sW) % sH, o = row / (JH * sW * sH);
+    const int ih = a * sH + ph - padTop;
+    __global element* out = y + (size_t)row * JW;
+    __global const element* in = x + ((size_t)o * H + (ih >= 0 && ih < H ? ih : 0)) * W;
+    const int end = min(JW, run * 64 + 64);
+    for (int j = run * 64; j < end; ++j) {
+        const int iw = j * sW + pw - padLeft;
+        out[j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? in[iw] : (element)0;
     }
 }
 

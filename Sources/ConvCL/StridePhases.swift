@@ -6,6 +6,7 @@
 /// length (channel c·s + p is phase p of channel c), and the kernel, its taps p, p + s, … (zeros
 /// past the kernel's end), ⌈k / s⌉ taps per phase; the convolution of the two at stride 1 is the
 /// strided one, without a pad (the zeros are in the phases). Both axes at once take sH·sW phases.
+/// One kernel (`phase_split`) cuts the input, and another launch of it the kernel.
 /// It does ⌈k / s⌉·s / k the multiply-adds (the zero taps: 6/5 for a 5-tap kernel at stride 3),
 /// but the stride-1 kernels read whole vectors where a strided window gathers one float at a
 /// time, and the direct kernel, which loses at strides above 2, computes it. `clconv bench`, two
@@ -21,8 +22,9 @@ struct StridePhases: Equatable {
     let strides: [Int]
     /// Taps of the phase kernel along each spatial axis.
     let taps: [Int]
-    /// Pad's pads of the input [N, C, H, W]: the convolution's own pads on the strided axes,
-    /// then up to whole phases (negative where the last phase columns are never read).
+    /// The zeros before the input's first row and column in the phases [top, left]: the
+    /// convolution's own pads on the strided axes (past the input's end the phases hold zeros, and
+    /// input the phases do not reach is left out).
     let inputPads: [Int]
     /// The stride-1 convolution over the phases.
     let inner: ConvolutionGeometry
@@ -35,20 +37,18 @@ struct StridePhases: Equatable {
     init?(_ g: ConvolutionGeometry) {
         guard !g.flipped, g.strideHeight > 1 || g.strideWidth > 1 else { return nil }
         struct Axis {
-            let stride, taps, length, padBegin, padEnd, innerBegin, innerEnd, dilation: Int
+            let stride, taps, length, padBegin, innerBegin, innerEnd, dilation: Int
         }
         func axis(size: Int, kernel: Int, stride: Int, dilation: Int, pad: Int, output: Int) -> Axis? {
             // The pad at the end that gives this output at this stride (the rest is never read).
             let end = (output - 1) * stride + dilation * (kernel - 1) + 1 - size - pad
             guard stride > 1 else {
-                return Axis(stride: 1, taps: kernel, length: size, padBegin: 0, padEnd: 0, innerBegin: pad, innerEnd: end, dilation: dilation)
+                return Axis(stride: 1, taps: kernel, length: size, padBegin: 0, innerBegin: pad, innerEnd: end, dilation: dilation)
             }
             guard dilation == 1, kernel >= stride else { return nil }
             let taps = (kernel + stride - 1) / stride
             let length = output + taps - 1  // phase inputs per phase
-            return Axis(
-                stride: stride, taps: taps, length: length, padBegin: pad, padEnd: length * stride - size - pad,
-                innerBegin: 0, innerEnd: 0, dilation: 1)
+            return Axis(stride: stride, taps: taps, length: length, padBegin: pad, innerBegin: 0, innerEnd: 0, dilation: 1)
         }
         guard let h = axis(size: g.inputHeight, kernel: g.kernelHeight, stride: g.strideHeight, dilation: g.dilationHeight, pad: g.padTop, output: g.outputHeight),
             let w = axis(size: g.inputWidth, kernel: g.kernelWidth, stride: g.strideWidth, dilation: g.dilationWidth, pad: g.padLeft, output: g.outputWidth)
@@ -56,7 +56,7 @@ struct StridePhases: Equatable {
         guard 4 * h.stride * h.taps * w.stride * w.taps <= 5 * g.kernelHeight * g.kernelWidth else { return nil }
         strides = [h.stride, w.stride]
         taps = [h.taps, w.taps]
-        inputPads = [0, 0, h.padBegin, w.padBegin, 0, 0, h.padEnd, w.padEnd]
+        inputPads = [h.padBegin, w.padBegin]
         innerPads = [h.innerBegin, w.innerBegin, h.innerEnd, w.innerEnd]
         var inner = g
         inner.inputChannels = g.inputChannels * h.stride * w.stride
@@ -83,18 +83,30 @@ struct StridePhases: Equatable {
 
     /// `input` [N, C, H, W] padded and cut into phases: [N, C·sH·sW, JH, JW].
     func phaseInput(_ input: Tensor, on backend: OpenCLBackend) throws -> Tensor {
-        let (n, c, sh, sw) = (input.shape[0], input.shape[1], strides[0], strides[1])
-        let padded = inputPads.allSatisfy { $0 == 0 } ? input : try backend.pad(input, pads: inputPads)
-        let split = try padded.reshaped([n, c, inner.inputHeight, sh, inner.inputWidth, sw])
-        return try backend.transpose(split, permutation: [0, 1, 3, 5, 2, 4]).reshaped([n, c * sh * sw, inner.inputHeight, inner.inputWidth])
+        try split(
+            input, into: [input.shape[0], input.shape[1] * strides[0] * strides[1], inner.inputHeight, inner.inputWidth],
+            pads: inputPads, on: backend, "input")
     }
 
-    /// `weight` [K, C/groups, R, S] as the phase kernel [K, C/groups·sH·sW, TH, TW].
+    /// `weight` [K, C/groups, R, S] as the phase kernel [K, C/groups·sH·sW, TH, TW]: the same cut,
+    /// with zeros past the kernel's end.
     func phaseWeight(_ weight: Tensor, on backend: OpenCLBackend) throws -> Tensor {
-        let (k, cg, r, s) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let (sh, sw, th, tw) = (strides[0], strides[1], taps[0], taps[1])
-        let padded = th * sh == r && tw * sw == s ? weight : try backend.pad(weight, pads: [0, 0, 0, 0, 0, 0, th * sh - r, tw * sw - s])
-        let split = try padded.reshaped([k, cg, th, sh, tw, sw])
-        return try backend.transpose(split, permutation: [0, 1, 3, 5, 2, 4]).reshaped([k, cg * sh * sw, th, tw])
+        try split(
+            weight, into: [weight.shape[0], weight.shape[1] * strides[0] * strides[1], taps[0], taps[1]], pads: [0, 0],
+            on: backend, "weight")
+    }
+
+    /// `x` [A, B, H, W] padded by `pads` [top, left] and cut into phases: `shape`
+    /// [A, B·sH·sW, JH, JW] (`phase_split` in copy.cl).
+    private func split(_ x: Tensor, into shape: [Int], pads: [Int], on backend: OpenCLBackend, _ argument: String) throws -> Tensor {
+        let source = try backend.buffer(of: x, "conv2d", argument)
+        let (result, y) = try backend.output(shape: shape, operation: "conv2d")
+        let rows = shape[0] * shape[1] * shape[2]
+        try backend.launch(
+            copyProgram(.float32), kernel: "phase_split",
+            arguments: [.buffer(y), .buffer(source)] + (try [rows, x.shape[2], x.shape[3], strides[0], strides[1], shape[2], shape[3], pads[0], pads[1]]
+                .map { .int32(try int32($0, "conv2d")) }),
+            globalSize: [(shape[3] + 63) / 64, rows])
+        return result
     }
 }

@@ -31,6 +31,7 @@ struct VerifyCommand: ParsableCommand {
         let weights2D = ([7, 5, 3, 3], random.floats(7 * 5 * 9))
         let pointwise = ([21, 5, 1, 1], random.floats(21 * 5))
         let weights1D = ([4, 3, 33], random.floats(4 * 3 * 33))
+        let weightsPhased = ([7, 5, 4, 5], random.floats(7 * 5 * 4 * 5))
         let bias7 = ([7], random.floats(7))
         let bias21 = ([21], random.floats(21))
         let bias4 = ([4], random.floats(4))
@@ -62,6 +63,11 @@ struct VerifyCommand: ParsableCommand {
             // 71 outputs a row: work-items of four 16-output segments, the second one partly past the row.
             ("conv2d depthwise wide", [wide, depthwiseWide], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: nil, descriptor: .init(padding: .sameUpper, groups: 3, activation: .relu)).values()
+            }),
+            // Strided on both axes over the stride's phases (2 × 3 of them), the input cut off
+            // below and to the right where no window reaches.
+            ("conv2d phases", [image, weightsPhased, bias7], false, { b, t in
+                try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: [2, 3], padding: .explicit([1, 2, 0, 0]))).values()
             }),
             ("conv2d 1x1 kernel", [image, pointwise, bias21], false, { b, t in
                 try b.conv2d(t[0], weight: t[1], bias: t[2], descriptor: .init(activation: .leakyReLU(slope: 0.1))).values()
