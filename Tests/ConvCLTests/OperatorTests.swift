@@ -26,6 +26,34 @@ struct OperatorTests {
     }
 }
 
+@Suite("Log at the edges of float32", .needsOpenCL)
+struct LogEdgeTests {
+    @Test("within 1 ulp of the Double logarithm over random bit patterns, subnormals and values near 1; log ±0 = -inf, log +inf = +inf, NaN below 0; on the vectorised and the generic programs")
+    func log() throws {
+        var random = TestRandom()
+        // Every positive finite float is as likely (subnormals among them), then values near 1,
+        // where log loses most to cancellation, then the edges.
+        var values = (0..<(1 << 16)).map { _ in Float(bitPattern: UInt32(random.int(1...0x7f7f_ffff))) }
+        values += (0..<4096).map { _ in 1 + Float(random.int(-1 << 20...1 << 20)) * 0x1p-30 }
+        values += [.leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, 0x1.6a09e6p-1, 0x1.6a09e8p-1, 1, 2, 0.5]
+        let specials: [(Float, Float)] = [(0, -.infinity), (-0.0, -.infinity), (.infinity, .infinity), (-1, .nan), (-.infinity, .nan), (.nan, .nan)]
+        let all = values + specials.map(\.0)
+        for tier in [KernelTier.specialized, .generic] {
+            let backend = try OpenCLBackend(device: .automatic, kernelTier: tier)
+            let y = try backend.elementwise(.log, try backend.tensor(shape: [all.count], values: all)).values()
+            // The largest error in ulps of the exact value, and where.
+            let (worst, x) = zip(values, y).map { x, value in
+                let exact = Foundation.log(Double(x))
+                return (abs(Double(value) - exact) / Double(Float(exact).ulp), x)
+            }.max { $0.0 < $1.0 }!
+            #expect(worst <= 1, "log(\(x)) is \(worst) ulp off; \(backend.kernelTier); seed \(random.seed)")
+            for ((x, expected), value) in zip(specials, y.suffix(specials.count)) {
+                #expect(expected.isNaN ? value.isNaN : value == expected, "log(\(x)) = \(value); \(backend.kernelTier)")
+            }
+        }
+    }
+}
+
 @Suite("int64 division and remainders at the edges")
 struct IntegerEdgeTests {
     @Test("by zero gives 0, Int64.min by -1 wraps to Int64.min with remainder 0 (x86 traps on both), on both backends",

@@ -126,7 +126,7 @@ enum ElementwiseTable {
         .init("Sqrt", 1, .float, "sqrt(a)") { x, _ in x[0].squareRoot() },
         .init("Reciprocal", 1, .float, "1.0f / a") { x, _ in 1 / x[0] },
         .init("Exp", 1, .float, "exp(a)") { x, _ in exp(x[0]) },
-        .init("Log", 1, .float, "log(a)") { x, _ in log(x[0]) },
+        .init("Log", 1, .float, "log_float(a)") { x, _ in log(x[0]) },
         .init("Erf", 1, .float, "erf(a)") { x, _ in erf(x[0]) },
         .init("Floor", 1, .float, "floor(a)") { x, _ in x[0].rounded(.down) },
         .init("Ceil", 1, .float, "ceil(a)") { x, _ in x[0].rounded(.up) },
