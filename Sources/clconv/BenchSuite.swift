@@ -35,6 +35,9 @@ struct BenchCase: Sendable {
         // Its second hot spot: 32 filters of 8×5×5 at stride (1, 3).
         BenchCase(name: "basicpitch5x5_c8_k32_s1x3", work: .conv2d(
             input: [1, 8, 172, 264], weight: [32, 8, 5, 5], Conv2DDescriptor(stride: [1, 3], padding: .explicit([2, 1, 2, 1])))),
+        // And its 7×7 over the constant-Q bins at stride (1, 3), 32 filters.
+        BenchCase(name: "basicpitch7x7_c1_k32_s1x3", work: .conv2d(
+            input: [1, 1, 172, 264], weight: [32, 1, 7, 7], Conv2DDescriptor(stride: [1, 3], padding: .explicit([3, 2, 3, 2])))),
         BenchCase(name: "basicpitch_cqt1x256_c36", work: .conv1d(input: [1, 1, 4096], weight: [36, 1, 256], .init())),
         BenchCase(name: "basicpitch_cqt1x256_c1_s2", work: .conv1d(input: [1, 1, 44098], weight: [1, 1, 256], .init(stride: 2))),
         BenchCase(name: "basicpitch_cqt1x256_c36_s16", work: .conv1d(input: [1, 1, 43844], weight: [36, 1, 256], .init(stride: 16))),
