@@ -38,12 +38,18 @@ __kernel void strided_copy(
     }
     const int last = min(first + ITEMS, count);
     const int inner = rank - 1;
-    for (int i = first; i < last; ++i) {
-        y[oy] = x[ox];
-        ox += xs[inner];
-        oy += ys[inner];
-        for (int d = inner; d > 0 && ++index[d] == sizes[d]; --d) {
+    // A run along the inner axis at a time, as a plain strided loop; then the index carries.
+    for (int i = first; i < last;) {
+        const int run = min(last - i, sizes[inner] - index[inner]);
+        const int sx = xs[inner], sy = ys[inner];
+        for (int j = 0; j < run; ++j) y[oy + j * sy] = x[ox + j * sx];
+        i += run;
+        ox += run * sx;
+        oy += run * sy;
+        index[inner] += run;
+        for (int d = inner; d > 0 && index[d] == sizes[d]; --d) {
             index[d] = 0;
+            ++index[d - 1];
             ox += xs[d - 1] - xs[d] * sizes[d];
             oy += ys[d - 1] - ys[d] * sizes[d];
         }
