@@ -41,6 +41,7 @@ SUITE = {
     "audio1d_k512_s4_b8": ("conv1d", dict(n=8, c=1, l=4096, k=128, s=512, stride=4, pad=0, groups=1)),
     "basicpitch3x39_c8_172x264": ("conv2d", dict(n=1, c=8, h=172, w=264, k=8, r=3, s=39, stride=1, pad=(1, 19), groups=1)),
     "basicpitch5x5_c8_k32_s1x3": ("conv2d", dict(n=1, c=8, h=172, w=264, k=32, r=5, s=5, stride=(1, 3), pad=(2, 1), groups=1)),
+    "basicpitch7x7_c1_k32_s1x3": ("conv2d", dict(n=1, c=1, h=172, w=264, k=32, r=7, s=7, stride=(1, 3), pad=(3, 2), groups=1)),
     "basicpitch_cqt1x256_c36": ("conv1d", dict(n=1, c=1, l=4096, k=36, s=256, stride=1, pad=0, groups=1)),
     "basicpitch_cqt1x256_c1_s2": ("conv1d", dict(n=1, c=1, l=44098, k=1, s=256, stride=2, pad=0, groups=1)),
     "basicpitch_cqt1x256_c36_s16": ("conv1d", dict(n=1, c=1, l=43844, k=36, s=256, stride=16, pad=0, groups=1)),
