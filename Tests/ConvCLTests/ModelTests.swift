@@ -352,6 +352,9 @@ struct ModelTests {
              [int64("s", [4])], [x], "has 1 values for axes []"),
             ("Resize aspect ratio to 2^62", [Self.node("Resize", ["x", "", "", "s"], ["y"], [Self.ints("axes", [2, 3]), Self.string("keep_aspect_ratio_policy", "not_smaller")])],
              [int64("s", [big, 1])], [x], "outside 0...2147483647"),
+            // A float32 input added to an int64 initializer: refused by the node, before it runs.
+            ("type mismatch", [Self.node("Add", ["x", "i"], ["y"])], [int64("i", [1, 2])], [x],
+             "Add node Add_y: invalid run: Add: invalid inputs: expected operands of one type, float32 or int64, got float32, int64"),
             ("Slice step Int64.min", [Self.node("Slice", ["x", "a", "b", "c", "d"], ["y"])],
              [int64("a", [.min]), int64("b", [.max]), int64("c", [3]), int64("d", [.min])], [x], ""),
         ]
