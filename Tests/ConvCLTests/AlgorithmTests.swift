@@ -68,11 +68,13 @@ struct AlgorithmTests {
             ([1, 2, 5, 40], [4, 2, 3, 6], Conv2DDescriptor(stride: [1, 3]), 3),
             // A dilation on the axis left at stride 1.
             ([1, 4, 20, 30], [4, 4, 3, 4], Conv2DDescriptor(stride: [1, 2], padding: .explicit([2, 1, 2, 1]), dilation: [2, 1]), 2),
-            // 1-D filter banks (as conv1d runs them): Basic Pitch's at stride 2 and 16, shortened.
-            ([2, 1, 1, 301], [1, 1, 1, 32], Conv2DDescriptor(stride: [1, 2], padding: .explicit([0, 5, 0, 3])), 2),
-            ([1, 1, 1, 700], [36, 1, 1, 64], Conv2DDescriptor(stride: [1, 16]), 16),
-            // Where the strided kernels stay: 16/9 the taps, a true convolution, a dilated stride,
-            // a kernel shorter than its stride.
+            // A kernel of two rows, strided along the width only.
+            ([2, 1, 3, 301], [3, 1, 2, 32], Conv2DDescriptor(stride: [1, 16], padding: .explicit([0, 5, 0, 3])), 16),
+            // Where the strided kernels stay: 1-D filter banks (Basic Pitch's at stride 2 and 16,
+            // shortened, as conv1d runs them), 16/9 the taps, a true convolution, a dilated
+            // stride, a kernel shorter than its stride.
+            ([2, 1, 1, 301], [1, 1, 1, 32], Conv2DDescriptor(stride: [1, 2], padding: .explicit([0, 5, 0, 3])), 0),
+            ([1, 1, 1, 700], [36, 1, 1, 64], Conv2DDescriptor(stride: [1, 16]), 0),
             ([1, 3, 11, 13], [4, 3, 3, 3], Conv2DDescriptor(stride: [2, 2], padding: .sameUpper), 0),
             ([1, 3, 11, 13], [4, 3, 4, 4], Conv2DDescriptor(stride: [2, 2], mode: .convolution), 0),
             ([1, 3, 11, 23], [4, 3, 2, 4], Conv2DDescriptor(stride: [1, 2], dilation: [1, 2]), 0),
