@@ -1,7 +1,7 @@
 // Data movement: one strided copy serves Transpose, Slice, Expand, Tile, Concat and Split (the
 // host turns each into sizes and strides, as MNN's Raster does), pad_copy serves Pad, gather
-// serves Gather, phase_split cuts a strided convolution's input and kernel into phases. Elements are moved as bits: BYTES (a build define: 1, 4 or 8) is their size,
-// whatever their type.
+// serves Gather, phase_split cuts a strided convolution's input and kernel into phases. Elements
+// are moved as bits: BYTES (a build define: 1, 4 or 8) is their size, whatever their type.
 //
 // strided_copy: output element at multi-index i over `sizes` (up to 8 merged axes) goes to
 // yOffset + Σ i[d]·yStrides[d] from xOffset + Σ i[d]·xStrides[d] (strides may be 0 or negative).

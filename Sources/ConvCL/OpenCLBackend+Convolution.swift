@@ -100,21 +100,21 @@ extension OpenCLBackend {
         return ConvolutionPlan(
             algorithm: inner.algorithm, workspaceBytes: inner.workspaceBytes + 4 * phases.workspaceFloats,
             reason: "over the stride's \(counts) phases, a stride-1 convolution of \(phases.inner.inputChannels) channels "
-                + "and a \(phases.taps[0])×\(phases.taps[1]) kernel: \(inner.reason)",
+                + "and a \(phases.inner.kernelHeight)×\(phases.inner.kernelWidth) kernel: \(inner.reason)",
             phases: phases)
     }
 
     public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor?, descriptor: Conv2DDescriptor) throws -> Tensor {
         let g = try descriptor.geometry(input: input.shape, weight: weight.shape, bias: bias?.shape)
-        let x = try buffer(of: input, "conv2d", "input")
-        let w = try buffer(of: weight, "conv2d", "weight")
-        let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
         let plan = try plan(g)
         if let phases = plan.phases {
             return try conv2d(
                 phases.phaseInput(input, on: self), weight: phases.phaseWeight(weight, on: self), bias: bias,
                 descriptor: phases.innerDescriptor)
         }
+        let x = try buffer(of: input, "conv2d", "input")
+        let w = try buffer(of: weight, "conv2d", "weight")
+        let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
         let algorithm = plan.algorithm
         let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
         if try convolution.algorithm != nil

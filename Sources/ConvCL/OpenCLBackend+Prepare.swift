@@ -81,7 +81,7 @@ extension OpenCLBackend {
     func convolutionPrograms(_ g: ConvolutionGeometry) throws -> (specialized: [ProgramSpec], generic: [ProgramSpec], work: Int) {
         let plan = try plan(g)
         if let phases = plan.phases {
-            // The phases are cut and the kernel rearranged by strided copies.
+            // The input and the kernel are cut into phases by phase_split, in the copy program.
             let inner = try convolutionPrograms(phases.inner)
             return (inner.specialized + [copyProgram(.float32)], inner.generic + [copyProgram(.float32)], inner.work)
         }

@@ -20,8 +20,6 @@
 struct StridePhases: Equatable {
     /// The stride taken into phases along each spatial axis (1 where it is not).
     let strides: [Int]
-    /// Taps of the phase kernel along each spatial axis.
-    let taps: [Int]
     /// The zeros before the input's first row and column in the phases [top, left]: the
     /// convolution's own pads on the strided axes (past the input's end the phases hold zeros, and
     /// input the phases do not reach is left out).
@@ -61,7 +59,6 @@ struct StridePhases: Equatable {
         else { return nil }
         guard 4 * h.stride * h.taps * w.stride * w.taps <= 5 * g.kernelHeight * g.kernelWidth else { return nil }
         strides = [h.stride, w.stride]
-        taps = [h.taps, w.taps]
         inputPads = [h.padBegin, w.padBegin]
         innerPads = [h.innerBegin, w.innerBegin, h.innerEnd, w.innerEnd]
         var inner = g
@@ -98,7 +95,7 @@ struct StridePhases: Equatable {
     /// with zeros past the kernel's end.
     func phaseWeight(_ weight: Tensor, on backend: OpenCLBackend) throws -> Tensor {
         try split(
-            weight, into: [weight.shape[0], weight.shape[1] * strides[0] * strides[1], taps[0], taps[1]], pads: [0, 0],
+            weight, into: [weight.shape[0], weight.shape[1] * strides[0] * strides[1], inner.kernelHeight, inner.kernelWidth], pads: [0, 0],
             on: backend, "weight")
     }
 
