@@ -7,8 +7,11 @@ For each recording:
 - at other rates: the note lists agree (same pitches, onsets within one frame), except notes that
   sit on a threshold (amplitude below 0.45), which a resampler's rounding can tip, and a note of
   each list, of equal pitch, whose onsets lie on a plateau of Basic Pitch's inferred onset
-  strength (it varies by at most 0.02 over the frames from one onset to the other, at most 3
-  apart), where the resampler's rounding decides which frame holds the peak. Onsets are
+  strength (it varies by at most 0.03 over the frames from one onset to the other, at most 3
+  apart), where the resampler's rounding decides which frame holds the peak. Basic Pitch's own
+  predict shows it: on seed 2941125921's 16 kHz piano, with the strength at 0.992, 0.970, 0.969
+  over frames 231-233, librosa's soxr_hq, polyphase and kaiser_best resamplers put a pitch-83
+  onset at frame 231, 232 and 233 (seed 543478671's plateau spanned 0.017). Onsets are
   compared as frame numbers: Basic Pitch's Python times its frames with an approximation (an
   offset per 172 frames and a constant) that clconv replaces by each frame's own sample position,
   so their times differ by up to 10 ms for the same frame;
@@ -40,7 +43,7 @@ import pretty_midi  # noqa: E402
 from basic_pitch import inference, note_creation  # noqa: E402
 
 BORDERLINE = 0.45
-PLATEAU = 0.02
+PLATEAU = 0.03
 
 # name, rate, encoding, bits, channels
 VARIANTS = [
