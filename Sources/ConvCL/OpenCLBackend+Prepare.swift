@@ -14,7 +14,8 @@ public enum PlannedOperation: Sendable {
 }
 
 extension OpenCLBackend {
-    /// Builds the programs that `operations` need, side by side on the host's cores, so that a
+    /// Builds the programs that `operations` need, in two processes when `buildHelper` is set
+    /// (PoCL compiles one program at a time per process), so that a
     /// chain of operations whose shapes are known pays its builds at once instead of one by one
     /// at each operation's first call. With `KernelTier.automatic` those are the generic
     /// first-call programs, and the specialised ones start building in the background; with
@@ -39,7 +40,7 @@ extension OpenCLBackend {
     }
 
     /// Builds every program that ConvCL's operations can use on this device (see
-    /// `programCatalogue`), side by side on the host's cores, into the on-disk cache: for an
+    /// `programCatalogue`), in two processes when `buildHelper` is set, into the on-disk cache: for an
     /// installer or a container image to pay every build once (`clconv prepare`).
     /// - Returns: how many programs there are.
     @discardableResult

@@ -357,7 +357,7 @@ public final class OpenCLBackend: Backend {
             if cache.contains(key: try cacheKey(spec)) { _ = try program(spec) } else { missing.append(spec) }
         }
         for spec in missing {
-            backgroundBuilds.enqueue(spec) { spec in
+            backgroundBuilds.enqueue(spec, helper: { self.buildInHelper($0) }) { spec in
                 let (slot, builds) = self.claim(spec)
                 if builds { self.finish(slot, spec, Result { try self.buildProgram(spec) }) }
             }
@@ -371,15 +371,37 @@ public final class OpenCLBackend: Backend {
         while !backgroundBuilds.isIdle { Thread.sleep(forTimeInterval: 0.01) }
     }
 
-    /// Builds `specs` (or waits for their builds) and returns when all are ready. One at a time:
-    /// PoCL 3.1 compiles one program at a time per process, whatever the threads and contexts
-    /// (two threads building in two contexts took 2.44 s, one after the other 2.41 s).
+    /// Builds `specs` (or waits for their builds) and returns when all are ready. PoCL 3.1
+    /// compiles one program at a time per process, whatever the threads and contexts (two threads
+    /// building in two contexts took 2.44 s, one after the other 2.41 s); so with a build helper
+    /// (see `BuildHelper`) the helper takes the list from its end while this process takes it
+    /// from its start, and they meet in the middle.
     func build(_ specs: [ProgramSpec]) throws {
-        for spec in Set(specs).sorted(by: { $0.description < $1.description }) { _ = try program(spec) }
+        let ordered = Set(specs).sorted(by: { $0.description < $1.description })
+        if BuildHelper.command.withLock({ $0 }) != nil {
+            DispatchQueue.global(qos: .userInitiated).async { _ = self.buildInHelper(ordered.reversed(), atLeast: 2) }
+        }
+        for spec in ordered { _ = try program(spec) }
+    }
+
+    /// Builds those of `specs` that are neither built here nor cached in the build helper's
+    /// process, into the on-disk cache; returns when it has exited (false when there is no helper,
+    /// no cache or fewer than `atLeast` to build: a single program this process is about to build
+    /// itself gains nothing from a helper). Builds that keep their warnings for the tests to read
+    /// (`BuildLog.keepsWarnings`) stay in this process, where their logs are.
+    func buildInHelper(_ specs: [ProgramSpec], atLeast: Int = 1) -> Bool {
+        guard let directory = cache.directory, let command = BuildHelper.command.withLock({ $0 }), !BuildLog.keepsWarnings else {
+            return false
+        }
+        let missing = specs.filter { spec in
+            programSlots.withLock { $0[spec] } == nil && !((try? cache.contains(key: cacheKey(spec))) ?? true)
+        }
+        guard missing.count >= atLeast else { return false }
+        return BuildHelper.build(missing, command: command, options: buildOptions, deviceIndex: device.index, cache: directory)
     }
 
     /// The options `spec` builds with: its own, and those that keep the compiler quiet.
-    private func buildOptions(_ spec: ProgramSpec) -> String {
+    func buildOptions(_ spec: ProgramSpec) -> String {
         [spec.options, BuildLog.quietOption].filter { !$0.isEmpty }.joined(separator: " ")
     }
 
@@ -394,20 +416,30 @@ public final class OpenCLBackend: Backend {
         let source = try spec.text()
         let options = buildOptions(spec)
         let key = ProgramCache.key(device: device, source: source, options: options)
-        switch cache.load(key: key) {
-        case .hit(let binary):
-            // A binary that passed the checksum can still be refused by the driver (another
-            // build of it, say): then it is rebuilt from source like a corrupt entry.
-            if let program = try? CLProgram(binary: binary, name: spec.source, options: options, context: context) {
-                counters.withLock { $0.programsLoadedFromCache += 1 }
-                return program
+        // Another process (the build helper, or another of the user's) may be building it: it is
+        // waited for, and claimed before this process builds it (see `BuildHelper`).
+        var (owned, claimed) = (false, false)
+        while !claimed {
+            cache.waitForOtherBuild(key: key)
+            switch cache.load(key: key) {
+            case .hit(let binary):
+                // A binary that passed the checksum can still be refused by the driver (another
+                // build of it, say): then it is rebuilt from source like a corrupt entry.
+                if let program = try? CLProgram(binary: binary, name: spec.source, options: options, context: context) {
+                    counters.withLock { $0.programsLoadedFromCache += 1 }
+                    return program
+                }
+                counters.withLock { $0.corruptCacheEntries += 1 }
+            case .corrupt:
+                counters.withLock { $0.corruptCacheEntries += 1 }
+            case .miss:
+                break
             }
-            counters.withLock { $0.corruptCacheEntries += 1 }
-        case .corrupt:
-            counters.withLock { $0.corruptCacheEntries += 1 }
-        case .miss:
-            break
+            // Claimed by another process between the wait and here: wait for that build instead.
+            owned = cache.claim(key: key)
+            claimed = owned || !cache.isClaimed(key: key)
         }
+        defer { if owned { cache.release(key: key) } }
         let start = DispatchTime.now().uptimeNanoseconds
         try faults.check(.build, "\(spec)")
         let program = try CLProgram(source: source, name: spec.source, options: options, context: context)

@@ -116,7 +116,11 @@ public enum KernelTier: String, Sendable, CaseIterable {
 
 /// The specialised programs an `OpenCLBackend` builds in the background (see `KernelTier`): queued
 /// by operations that ran the generic kernels instead, built one at a time by one worker, each
-/// only once no caller has waited for a build for `quietSeconds`.
+/// only once no caller has waited for a build for `quietSeconds`. With a build helper (see
+/// `BuildHelper`), the worker hands everything queued to it at once, without waiting: the helper
+/// compiles on another core and does not hold this process's compiler; the worker then loads
+/// each program (from the cache, or building what the helper did not, so that a compile error
+/// still reaches the operation).
 final class BackgroundBuilds: Sendable {
     static let quietSeconds = 0.5
     private let state = Locked<
@@ -142,7 +146,9 @@ final class BackgroundBuilds: Sendable {
 
     /// Queues `spec`, and starts the worker if it is idle; `build` builds one program. The caller
     /// is taken to be about to wait for a build (of the generic program it runs instead).
-    func enqueue(_ spec: ProgramSpec, build: @escaping @Sendable (ProgramSpec) -> Void) {
+    func enqueue(
+        _ spec: ProgramSpec, helper: @escaping @Sendable ([ProgramSpec]) -> Bool, build: @escaping @Sendable (ProgramSpec) -> Void
+    ) {
         let start = state.withLock { state -> Bool in
             state.lastForeground = Self.now
             guard state.queued.insert(spec).inserted else { return false }
@@ -153,10 +159,21 @@ final class BackgroundBuilds: Sendable {
         guard start else { return }
         // The worker keeps the backend alive until the queue is empty; a process that exits
         // meanwhile abandons it.
-        DispatchQueue.global(qos: .utility).async { self.work(build) }
+        DispatchQueue.global(qos: .utility).async { self.work(helper, build) }
     }
 
-    private func work(_ build: @Sendable (ProgramSpec) -> Void) {
+    private func work(_ helper: @Sendable ([ProgramSpec]) -> Bool, _ build: @Sendable (ProgramSpec) -> Void) {
+        while BuildHelper.command.withLock({ $0 }) != nil {
+            let batch = state.withLock { state -> [ProgramSpec] in
+                defer { state.queue = [] }
+                return state.queue
+            }
+            if batch.isEmpty || !helper(batch) {
+                state.withLock { $0.queue = batch + $0.queue }
+                break
+            }
+            batch.forEach(build)
+        }
         while true {
             let quiet = state.withLock { $0.foregroundBuilds > 0 ? 0 : Double(Self.now &- $0.lastForeground) / 1e9 }
             if quiet < Self.quietSeconds {

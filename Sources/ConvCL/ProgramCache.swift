@@ -108,6 +108,58 @@ struct ProgramCache: Sendable {
         return true
     }
 
+    // MARK: Claims: one build of a program at a time across processes
+
+    /// The claim file of `key`: the claiming process's id.
+    func claimURL(forKey key: String) -> URL? {
+        directory?.appendingPathComponent(SHA256.hex(Array(key.utf8)) + ".claim")
+    }
+
+    /// Marks `key` as being built by this process; false when another live process holds the
+    /// claim (or there is no cache). A claim whose process has exited, or older than
+    /// `claimSeconds`, is taken over.
+    func claim(key: String) -> Bool {
+        guard let url = claimURL(forKey: key) else { return false }
+        for _ in 0..<2 {
+            let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if descriptor >= 0 {
+                let text = "\(getpid())\n"
+                _ = text.withCString { write(descriptor, $0, strlen($0)) }
+                close(descriptor)
+                return true
+            }
+            guard errno == EEXIST, !isClaimed(key: key) else { return false }
+            unlink(url.path)
+        }
+        return false
+    }
+
+    /// Drops this process's claim on `key`.
+    func release(key: String) {
+        guard let url = claimURL(forKey: key) else { return }
+        unlink(url.path)
+    }
+
+    /// How long a claim holds at most: longer than any build.
+    static let claimSeconds = 300.0
+
+    /// Whether another live process is building `key` (see `claim`).
+    func isClaimed(key: String) -> Bool {
+        guard let url = claimURL(forKey: key),
+            let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+            let modified = attributes[.modificationDate] as? Date, -modified.timeIntervalSinceNow < Self.claimSeconds,
+            let text = try? String(contentsOf: url, encoding: .utf8),
+            let owner = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return false }
+        return owner != getpid() && (kill(owner, 0) == 0 || errno == EPERM)
+    }
+
+    /// Waits while another process builds `key`: until its entry appears, its claim is dropped
+    /// or its process exits.
+    func waitForOtherBuild(key: String) {
+        while isClaimed(key: key), !contains(key: key) { usleep(10_000) }
+    }
+
     private static func lengthBytes(_ value: Int) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: UInt64(value) >> (8 * UInt64($0))) }
     }

@@ -13,11 +13,15 @@ struct CLConv: ParsableCommand {
             """,
         subcommands: [
             DevicesCommand.self, RunCommand.self, VerifyCommand.self, BenchCommand.self, DemoCommand.self, PrepareCommand.self, ModelCommand.self, TranscribeCommand.self, TrainCommand.self, SoakCommand.self,
+            BuildProgramsCommand.self,
         ]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and the documented exit status.
     static func main() {
+        // Programs build on two cores: a second clconv process builds some while this one builds
+        // others (see OpenCLBackend.buildHelper).
+        OpenCLBackend.buildHelper = [URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, "build-programs"]
         do {
             var command = try parseAsRoot()
             try command.run()

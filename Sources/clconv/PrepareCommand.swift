@@ -9,7 +9,8 @@ struct PrepareCommand: ParsableCommand {
         discussion: """
             For an installer or a container image: after this, a process on the same device and \
             driver, with the same cache directory (CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, \
-            else ~/.cache/convcl), builds nothing. Programs build side by side, one per core.
+            else ~/.cache/convcl), builds nothing. Programs build in two processes at once (PoCL \
+            compiles one program at a time per process).
             """
     )
 

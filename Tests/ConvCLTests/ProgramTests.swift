@@ -98,6 +98,63 @@ struct ProgramTests {
         #expect(temporaries.isEmpty, "no temporary files left: \(temporaries)")
     }
 
+    @Test("the build helper (clconv build-programs) builds programs that a backend then loads", .needsOpenCL)
+    func buildHelper() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let backend = try OpenCLBackend(device: .index(0), cache: .directory(directory), kernelTier: .generic)
+        let specs = [ProgramSpec("activation"), OpenCLBackend.genericConvolutionProgram]
+        let clconv = TestEnvironment.productsDirectory.appendingPathComponent("clconv").path
+        #expect(BuildHelper.build(
+            specs, command: [clconv, "build-programs"], options: backend.buildOptions, deviceIndex: backend.device.index, cache: directory))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(files.filter { $0.hasSuffix(".bin") }.count == 2, "the helper cached both: \(files)")
+        #expect(!files.contains { $0.hasSuffix(".claim") || $0.hasSuffix(".tmp") }, "and left no claim or temporary file: \(files)")
+        try backend.build(specs)
+        #expect(backend.statistics.programsLoadedFromCache == 2)
+        #expect(backend.statistics.programsBuiltFromSource == 0)
+        try runCheckedConvolution(backend)
+
+        // A helper that cannot start, or that builds nothing: the backend builds them itself.
+        let other = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: other) }
+        let fresh = try OpenCLBackend(device: .index(0), cache: .directory(other), kernelTier: .generic)
+        #expect(!BuildHelper.build(specs, command: ["/nonexistent/clconv"], options: fresh.buildOptions, deviceIndex: 0, cache: other))
+        #expect(BuildHelper.build(specs, command: ["/bin/false"], options: fresh.buildOptions, deviceIndex: 0, cache: other))
+        try fresh.build(specs)
+        #expect(fresh.statistics.programsBuiltFromSource == 2)
+    }
+
+    @Test("a build claimed by a live process is waited for; a claim whose process has exited is taken over")
+    func buildClaims() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = ProgramCache(directory: directory)
+        let key = "claims test \(UUID())"
+        #expect(cache.claim(key: key))
+        #expect(!cache.isClaimed(key: key), "this process's own claim is not another's")
+        cache.release(key: key)
+
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["60"]
+        try sleeper.run()
+        let claim = try #require(cache.claimURL(forKey: key))
+        try "\(sleeper.processIdentifier)\n".write(to: claim, atomically: true, encoding: .utf8)
+        #expect(cache.isClaimed(key: key))
+        #expect(!cache.claim(key: key), "a live process holds it")
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cache.store(key: key, binary: [1, 2, 3]) }
+        let start = Date()
+        cache.waitForOtherBuild(key: key)
+        #expect(cache.contains(key: key) && Date().timeIntervalSince(start) >= 0.2, "the wait ends when the entry appears")
+        kill(sleeper.processIdentifier, SIGKILL)
+        sleeper.waitUntilExit()
+        #expect(!cache.isClaimed(key: key), "the claim of an exited process does not hold")
+        #expect(cache.claim(key: key), "and is taken over")
+        cache.release(key: key)
+        #expect(!FileManager.default.fileExists(atPath: claim.path))
+    }
+
     @Test("an unwritable or impossible cache directory only disables caching", .needsOpenCL)
     func unwritableCache() throws {
         // /proc exists and refuses new files even to root; /proc/convcl cannot be created.
