@@ -18,8 +18,7 @@ import Glibc
 ///
 /// The helper reads a job folder: `device` (the device's index in `Devices.list()` and the
 /// parent's process id) and, per program, `NNNN.cl` (its whole OpenCL C text) and `NNNN.options`.
-/// It builds them in order, skips those cached or claimed, and stops between builds when its
-/// parent has exited.
+/// It builds them in order, skips those cached or claimed, and exits when its parent does.
 enum BuildHelper {
     /// The helper's command line (the job folder is appended), or nil for builds in this process
     /// only.
@@ -73,6 +72,14 @@ enum BuildHelper {
         guard header.count == 2, let deviceIndex = Int(header[0]), let parent = Int32(header[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw ConvCLError.invalidArgument(operation: "build-programs", argument: "folder", reason: "\(folder.path)/device is not \"INDEX PID\"")
         }
+        // The helper ends with its parent, even mid-build: nothing it stores afterwards could be
+        // wanted, and a PoCL cache removed under a build serializes a binary that PoCL then
+        // aborts on loading. (A cache entry is renamed into place whole, and a claim of an
+        // exited process does not hold.)
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(50_000) }
+            _exit(0)
+        }
         let (device, info) = try Devices.find(.index(deviceIndex))
         let context = try CLContext(device: device)
         let cache = ProgramCache(directory: ProgramCache.directoryFromEnvironment())
@@ -85,7 +92,10 @@ enum BuildHelper {
             guard !cache.contains(key: key), cache.claim(key: key) else { continue }
             defer { cache.release(key: key) }
             guard let program = try? CLProgram(source: source, name: job, options: options, context: context),
-                let binary = try? program.binary()
+                let binary = try? program.binary(),
+                // Loaded back before it is stored: PoCL aborts on a bad binary instead of failing,
+                // and here that only ends the helper.
+                (try? CLProgram(binary: binary, name: job, options: options, context: context)) != nil
             else { continue }
             cache.store(key: key, binary: binary)
         }
