@@ -38,7 +38,7 @@ struct DemoCommand: ParsableCommand {
         print("layer                         shape               device ms   max |device − reference|")
 
         if let device = backend as? OpenCLBackend {
-            // Every layer's programs, built side by side before the first layer runs.
+            // Every layer's programs, built before the first layer runs (half of them by the build helper).
             try device.prepare(Self.plannedOperations(samples: audio.samples.count))
         }
         var random = SeededGenerator(seed: seed)
