@@ -27,6 +27,26 @@ enum BuildHelper {
     /// Longest wait for a helper before it is stopped and the rest built in this process.
     static let timeoutSeconds = 600.0
 
+    /// The helpers running now, with their job folders.
+    private static let running = Locked<[pid_t: String]>([:])
+
+    /// Registers, once, an exit handler that stops the running helpers and waits for them, then
+    /// removes their job folders: a helper still compiling when its parent returns would write
+    /// into the caches after the parent has gone (the helper's own watch of its parent takes up
+    /// to 50 ms), and a caller removing those folders then (a test's, a container build's) finds
+    /// them not empty.
+    private static let stopsHelpersAtExit: Void = {
+        atexit {
+            for (helper, folder) in BuildHelper.running.withLock({ $0 }) {
+                kill(helper, SIGKILL)
+                // Foundation may reap it first (then waitpid fails): either way it has ended.
+                var status: Int32 = 0
+                for _ in 0..<1000 where waitpid(helper, &status, WNOHANG) == 0 { usleep(1000) }
+                try? FileManager.default.removeItem(atPath: folder)
+            }
+        }
+    }()
+
     /// Builds `specs` in a helper process (`command`, the job folder appended) into `cache`, for
     /// the device at `deviceIndex`; returns when the helper has exited, false when there is
     /// nothing to build or it could not start.
@@ -55,7 +75,10 @@ enum BuildHelper {
         if !BuildLog.verbose { process.standardError = FileHandle.nullDevice }
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
+        _ = stopsHelpersAtExit
         do { try process.run() } catch { return false }
+        running.withLock { $0[process.processIdentifier] = folder.path }
+        defer { _ = running.withLock { $0.removeValue(forKey: process.processIdentifier) } }
         if exited.wait(timeout: .now() + timeoutSeconds) == .timedOut {
             process.terminate()
             exited.wait()

@@ -125,6 +125,38 @@ struct ProgramTests {
         #expect(fresh.statistics.programsBuiltFromSource == 2)
     }
 
+    @Test("a helper still building when clconv exits is stopped before it returns: nothing written after, no job folder left", .needsOpenCL)
+    func helperStopsAtExit() throws {
+        // Empty caches: the conv's specialised program goes to the helper, which is still
+        // starting PoCL's compiler or building when the command's work is done.
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = TestRandom()
+        try NPY.write(NPYArray(shape: [1, 3, 9, 9], float32: random.floats(243)), path: directory.appendingPathComponent("x.npy").path)
+        try NPY.write(NPYArray(shape: [4, 3, 3, 3], float32: random.floats(108)), path: directory.appendingPathComponent("w.npy").path)
+        let caches = [directory.appendingPathComponent("convcl"), directory.appendingPathComponent("pocl")]
+        for cache in caches { try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true) }
+        let process = Process()
+        process.executableURL = TestEnvironment.productsDirectory.appendingPathComponent("clconv")
+        process.arguments = ["run", "conv2d", "--input", "x.npy", "--weight", "w.npy", "--output", "y.npy"]
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["CONVCL_CACHE_DIR": caches[0].path, "POCL_CACHE_DIR": caches[1].path, "CONVCL_KERNEL_TIER": "automatic"]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        func files() -> [String] {
+            caches.flatMap { cache in (FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? []).map { cache.lastPathComponent + "/" + $0 } }.sorted()
+        }
+        let atExit = files()
+        let jobFolders = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+            .filter { $0.hasPrefix("convcl-build-\(process.processIdentifier)-") }
+        #expect(jobFolders.isEmpty, "the helper's job folder is removed: \(jobFolders)")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(files() == atExit, "nothing is written into the caches once clconv has exited")
+    }
+
     @Test("a build claimed by a live process is waited for; a claim whose process has exited is taken over")
     func buildClaims() throws {
         let directory = try temporaryDirectory()
