@@ -179,8 +179,15 @@ public final class OpenCLBackend: Backend {
     // MARK: Tensors
 
     public func tensor(shape: [Int], data: TensorData) throws -> Tensor {
+        try tensor(shape: shape, data: data, keepingHostCopy: false)
+    }
+
+    /// A tensor of `data` on the device; with `keepingHostCopy`, reading it returns `data` without
+    /// a read from the device (for values the caller holds anyway, such as a model's constants).
+    func tensor(shape: [Int], data: TensorData, keepingHostCopy: Bool) throws -> Tensor {
         try validateTensorData(shape: shape, valueCount: data.count)
-        let (tensor, buffer) = try output(shape: shape, dataType: data.dataType, operation: "tensor")
+        let (tensor, buffer) = try output(
+            shape: shape, dataType: data.dataType, hostCopy: keepingHostCopy ? data : nil, operation: "tensor")
         switch data {
         case .float32(let values): try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
         case .int64(let values): try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
@@ -282,10 +289,11 @@ public final class OpenCLBackend: Backend {
     }
 
     /// A new tensor of this backend whose values a kernel is about to write.
-    func output(shape: [Int], dataType: DataType = .float32, operation: String) throws -> (Tensor, CLBuffer) {
+    func output(shape: [Int], dataType: DataType = .float32, hostCopy: TensorData? = nil, operation: String) throws -> (Tensor, CLBuffer) {
         let count = try int32Count(shape, operation)
         let buffer = try allocate(UInt8.self, count: count * dataType.byteSize, operation: operation)
-        return (Tensor(shape: shape, dataType: dataType, storage: .device(DeviceStorage(buffer: buffer, backend: self))), buffer)
+        let storage = DeviceStorage(buffer: buffer, backend: self, hostCopy: hostCopy)
+        return (Tensor(shape: shape, dataType: dataType, storage: .device(storage)), buffer)
     }
 
     // MARK: Programs and kernels

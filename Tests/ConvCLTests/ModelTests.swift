@@ -128,6 +128,44 @@ struct ModelTests {
         }
     }
 
+    @Test("a run reads nothing back from the device: constant shapes, starts, pads and axes are read on the host", .needsOpenCL)
+    func constantsReadOnTheHost() throws {
+        var random = TestRandom()
+        func int64(_ name: String, _ values: [Int64]) -> Onnx_TensorProto { Onnx_TensorProto(name: name, shape: [values.count], data: .int64(values)) }
+        // Slice → Pad → Unsqueeze (opset 13: axes as an input) → Reshape, each reading a constant
+        // int64 input; the Reshape's shape is folded from Shape and Concat for each input shape.
+        let nodes = [
+            Self.node("Slice", ["x", "starts", "ends", "sliceAxes"], ["sliced"]),
+            Self.node("Pad", ["sliced", "pads"], ["padded"]),
+            Self.node("Unsqueeze", ["padded", "axes"], ["unsqueezed"]),
+            Self.node("Shape", ["x"], ["shape"]),
+            Self.node("Gather", ["shape", "zero"], ["batch"]),
+            Self.node("Unsqueeze", ["batch", "axes"], ["batch1"]),
+            Self.node("Concat", ["batch1", "minusOne"], ["target"], [Self.int("axis", 0)]),
+            Self.node("Reshape", ["unsqueezed", "target"], ["y"]),
+        ]
+        let initializers = [
+            int64("starts", [1]), int64("ends", [4]), int64("sliceAxes", [3]), int64("pads", [0, 0, 1, 0, 0, 0, 0, 2]),
+            int64("axes", [0]), Onnx_TensorProto(name: "zero", shape: [], data: .int64([0])), int64("minusOne", [-1]),
+        ]
+        let data = try Self.model(
+            nodes, initializers: initializers, inputs: [Self.value("x", 1, [.symbolic("N"), .fixed(3), .fixed(4), .fixed(5)])],
+            outputs: [Self.value("y", 1, [.unknown, .unknown])], opset: 13)
+        // Its own backend: the statistics of the shared one count other tests' transfers too.
+        let backend = try OpenCLBackend(device: .automatic, kernelTier: .specialized)
+        let model = try Model(serializedData: data, backend: backend)
+        let reference = try Model(serializedData: data, backend: ReferenceBackend())
+        for (round, batch) in [2, 2, 3].enumerated() {
+            let x = random.floats(batch * 60)
+            let before = backend.statistics.deviceToHostTransfers
+            let y = try model.run(["x": try backend.tensor(shape: [batch, 3, 4, 5], values: x)])["y"]!
+            #expect(backend.statistics.deviceToHostTransfers == before, "round \(round): the run read a value back from the device")
+            let expected = try reference.run(["x": try ReferenceBackend().tensor(shape: [batch, 3, 4, 5], values: x)])["y"]!
+            #expect(y.shape == [batch, 3 * 5 * 5] && expected.shape == y.shape, "round \(round): \(y.shape)")
+            #expect(try y.values() == expected.values(), "round \(round), seed \(random.seed)")
+        }
+    }
+
     @Test("an unsupported model is one error naming every offending node")
     func unsupportedNodes() throws {
         let nodes = [

@@ -96,6 +96,7 @@ public struct Tensor: Sendable, CustomStringConvertible {
         switch storage {
         case .host(let data): return data
         case .device(let device):
+            if let values = device.hostCopy { return values }
             switch dataType {
             case .float32: return .float32(try device.backend.read(count: count, from: device.buffer))
             case .int64: return .int64(try device.backend.read(count: count, from: device.buffer))
@@ -156,10 +157,15 @@ public struct Tensor: Sendable, CustomStringConvertible {
 final class DeviceStorage: Sendable {
     let buffer: CLBuffer
     let backend: OpenCLBackend
+    /// The values, where the host keeps them too (a model's constants): reading them then waits
+    /// for nothing. A read of the buffer waits for every kernel enqueued before it, so a shape or
+    /// axes input read back from the device would stall the queue at every Reshape.
+    let hostCopy: TensorData?
 
-    init(buffer: CLBuffer, backend: OpenCLBackend) {
+    init(buffer: CLBuffer, backend: OpenCLBackend, hostCopy: TensorData? = nil) {
         self.buffer = buffer
         self.backend = backend
+        self.hostCopy = hostCopy
     }
 
     /// The buffer goes back to the backend's pool for the next tensor of its size.

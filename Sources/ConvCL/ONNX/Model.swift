@@ -199,8 +199,7 @@ public final class Model: Sendable {
         self.nodes = rewriter.nodes
         self.rewrites = rewriter.applied
         self.initializers = rewriter.initializers
-        deviceInitializers = backend is ReferenceBackend
-            ? rewriter.initializers : try rewriter.initializers.mapValues { try backend.tensor(shape: $0.shape, data: $0.data()) }
+        deviceInitializers = try rewriter.initializers.mapValues { try Model.constant($0, on: backend) }
         var lastUse: [String: Int] = [:]
         for (index, node) in self.nodes.enumerated() {
             for name in node.proto.input where !name.isEmpty { lastUse[name] = index }
@@ -413,9 +412,17 @@ public final class Model: Sendable {
     /// A constant value on the backend: uploaded once per plan.
     private func device(_ name: String, _ plan: Plan) throws -> Tensor {
         if let tensor = deviceInitializers[name] ?? plan.device.withLock({ $0[name] }) { return tensor }
-        let uploaded = try onDevice(plan.host.withLock { $0[name]! })
+        let uploaded = try Model.constant(plan.host.withLock { $0[name]! }, on: backend)
         plan.device.withLock { $0[name] = uploaded }
         return uploaded
+    }
+
+    /// A constant host tensor on `backend`. An OpenCL backend's copy keeps the values on the host
+    /// too, so that nodes reading a constant's values (Reshape's shape, Slice's starts, Pad's pads)
+    /// do not wait for the device to finish every kernel enqueued before them.
+    private static func constant(_ tensor: Tensor, on backend: any Backend) throws -> Tensor {
+        guard let device = backend as? OpenCLBackend else { return tensor }
+        return try device.tensor(shape: tensor.shape, data: tensor.data(), keepingHostCopy: true)
     }
 
     /// `tensor` on the backend (a host tensor is uploaded).
