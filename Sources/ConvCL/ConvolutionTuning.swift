@@ -78,7 +78,7 @@ extension OpenCLBackend {
             g.outputChannels * g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth))
         let b = try tensor(shape: [g.outputChannels], values: random.floats(g.outputChannels))
         let (_, y) = try output(shape: g.outputShape, operation: "conv2d")
-        let input = try buffer(of: x, "conv2d", "input"), weight = try buffer(of: w, "conv2d", "weight")
+        let input = try buffer(of: x, "conv2d", "input"), weight = w
         let bias = g.hasBias ? try buffer(of: b, "conv2d", "bias") : nil
         var timings: [(algorithm: ConvolutionAlgorithm, seconds: Double)] = []
         for algorithm in candidates {

@@ -108,12 +108,13 @@ extension OpenCLBackend {
         let g = try descriptor.geometry(input: input.shape, weight: weight.shape, bias: bias?.shape)
         let plan = try plan(g)
         if let phases = plan.phases {
-            return try conv2d(
-                phases.phaseInput(input, on: self), weight: phases.phaseWeight(weight, on: self), bias: bias,
-                descriptor: phases.innerDescriptor)
+            let phaseWeight = try derived(weight, "phases \(phases.strides) \(phases.inner.kernelHeight)×\(phases.inner.kernelWidth)") {
+                try phases.phaseWeight(weight, on: self)
+            }
+            return try conv2d(phases.phaseInput(input, on: self), weight: phaseWeight, bias: bias, descriptor: phases.innerDescriptor)
         }
         let x = try buffer(of: input, "conv2d", "input")
-        let w = try buffer(of: weight, "conv2d", "weight")
+        let w = try checkedWeight(weight)
         let b = try bias.map { try buffer(of: $0, "conv2d", "bias") }
         let algorithm = plan.algorithm
         let (output, y) = try self.output(shape: g.outputShape, operation: "conv2d")
@@ -122,7 +123,7 @@ extension OpenCLBackend {
         {
             try run(algorithm, g, x, w, b, y)
         } else {
-            try runGeneric(g, x, w, b, y)
+            try runGeneric(g, x, try buffer(of: w, "conv2d", "weight"), b, y)
         }
         return output
     }
@@ -148,8 +149,31 @@ extension OpenCLBackend {
             globalSize: [g.outputWidth, g.outputHeight, g.batch * g.outputChannels])
     }
 
+    /// `weight`, checked to be a float32 tensor of this backend.
+    private func checkedWeight(_ weight: Tensor) throws -> Tensor {
+        _ = try buffer(of: weight, "conv2d", "weight")
+        return weight
+    }
+
+    /// The filters of `w` rearranged for a kernel by `fill` (into a buffer of `floats` floats):
+    /// made once and kept with `w` where it keeps derived forms (an uploaded weight, such as a
+    /// model's: Basic Pitch packed its constant filters 30 times a call), else made into
+    /// `scratch` on every call. `key` names the arrangement: each argument `fill` passes.
+    private func prepared(_ w: Tensor, _ key: String, floats: Int, scratch: CLBuffer, _ fill: (CLBuffer) throws -> Void) throws -> CLBuffer {
+        guard w.keepsDerivedForms else {
+            try fill(scratch)
+            return scratch
+        }
+        let form = try derived(w, key) {
+            let (form, buffer) = try output(shape: [floats], operation: "conv2d")
+            try fill(buffer)
+            return form
+        }
+        return try buffer(of: form, "conv2d", "prepared weight")
+    }
+
     /// Enqueues the convolution `g` of `x` and `w` (and `b`) into `y` with `algorithm`.
-    func run(_ algorithm: ConvolutionAlgorithm, _ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+    func run(_ algorithm: ConvolutionAlgorithm, _ g: ConvolutionGeometry, _ x: CLBuffer, _ w: Tensor, _ b: CLBuffer?, _ y: CLBuffer) throws {
         switch algorithm {
         case .direct: try runDirect(g, x, w, b, y)
         case .im2colGEMM: try runGEMM(g, x, w, b, y)
@@ -225,8 +249,9 @@ extension OpenCLBackend {
         return blocks * perItem * g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth
     }
 
-    private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+    private func runDirect(_ g: ConvolutionGeometry, _ x: CLBuffer, _ weight: Tensor, _ b: CLBuffer?, _ y: CLBuffer) throws {
         let (activation, slope) = activationArguments(g.activation)
+        let w = try buffer(of: weight, "conv2d", "weight")
         switch directVariant(g) {
         case .rows(let program, let segments):
             // Segments past the end of a narrow row compute zeros and store nothing.
@@ -250,14 +275,17 @@ extension OpenCLBackend {
             let rowSegments = (g.outputWidth + 15) / 16
             let segments = perWorkItem(rowSegments, otherWorkItems: g.outputHeight * g.batch * blocks)
             let global = [(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks]
-            try withWorkspace(floats: [directWorkspaceFloats(g)], operation: "conv2d") { scratch in
-                try launch(
-                    program, kernel: "pack_filters",
-                    arguments: [.buffer(w), .buffer(scratch[0])] + (try int32Arguments([g.outputChannels, g.groups, taps], "conv2d")),
-                    globalSize: [taps, blocks])
+            let packing = [g.outputChannels, g.groups, taps]
+            let floats = directWorkspaceFloats(g)
+            try withWorkspace(floats: [weight.keepsDerivedForms ? 0 : floats], operation: "conv2d") { scratch in
+                let filters = try prepared(weight, "pack_filters \(program) \(packing)", floats: floats, scratch: scratch[0]) { target in
+                    try launch(
+                        program, kernel: "pack_filters", arguments: [.buffer(w), .buffer(target)] + (try int32Arguments(packing, "conv2d")),
+                        globalSize: [taps, blocks])
+                }
                 try launch(
                     program, kernel: "conv2d_direct",
-                    arguments: [.buffer(x), .buffer(scratch[0]), .buffer(b), .buffer(y)] + (try int32Arguments([
+                    arguments: [.buffer(x), .buffer(filters), .buffer(b), .buffer(y)] + (try int32Arguments([
                         g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
                         g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
                         g.dilationHeight, g.dilationWidth, g.groups, segments, g.flipped ? 1 : 0,
@@ -294,22 +322,25 @@ extension OpenCLBackend {
 
     /// im2col and the GEMM take the columns (output positions) in chunks whose patches stay in
     /// cache for the GEMM: the chunk's patch matrix is the workspace, so it is bounded too.
-    private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+    private func runGEMM(_ g: ConvolutionGeometry, _ x: CLBuffer, _ weight: Tensor, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let w = try buffer(of: weight, "conv2d", "weight")
         let columns = g.patchColumns, rows = g.patchRows
         let tile = gemmTile
         let paddedColumns = tile.paddedColumns(columns, filters: g.outputChannelsPerGroup)
         let paddedFilters = tile.paddedFilters(g.outputChannelsPerGroup)
         let chunk = g.gemmChunkColumns(tile: tile, chunkBytes: gemmChunkBytes)
-        try withWorkspace(floats: [rows * chunk, rows * paddedFilters], operation: "conv2d") { scratch in
-            let (patches, packed) = (scratch[0], scratch[1])
+        try withWorkspace(floats: [rows * chunk, weight.keepsDerivedForms ? 0 : rows * paddedFilters], operation: "conv2d") { scratch in
+            let patches = scratch[0]
             for group in 0..<g.groups {
-                try launch(
-                    tile.program("conv_gemm"), kernel: "pack_weights",
-                    arguments: [.buffer(w), .buffer(packed)] + (try int32Arguments([
-                        g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group,
-                        g.flipped ? 1 : 0,
-                    ], "conv2d")),
-                    globalSize: [paddedFilters, rows])
+                let packing = [g.outputChannelsPerGroup, rows, g.kernelHeight * g.kernelWidth, paddedFilters, group, g.flipped ? 1 : 0]
+                let packed = try prepared(
+                    weight, "pack_weights \(tile.program("conv_gemm")) \(packing)", floats: rows * paddedFilters, scratch: scratch[1]
+                ) { target in
+                    try launch(
+                        tile.program("conv_gemm"), kernel: "pack_weights",
+                        arguments: [.buffer(w), .buffer(target)] + (try int32Arguments(packing, "conv2d")),
+                        globalSize: [paddedFilters, rows])
+                }
                 for first in stride(from: 0, to: paddedColumns, by: chunk) {
                     let count = min(chunk, paddedColumns - first)
                     try launch(
@@ -357,7 +388,8 @@ extension OpenCLBackend {
             localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
     }
 
-    private func runWinograd(_ g: ConvolutionGeometry, _ x: CLBuffer, _ w: CLBuffer, _ b: CLBuffer?, _ y: CLBuffer) throws {
+    private func runWinograd(_ g: ConvolutionGeometry, _ x: CLBuffer, _ weight: Tensor, _ b: CLBuffer?, _ y: CLBuffer) throws {
+        let w = try buffer(of: weight, "conv2d", "weight")
         let tile = gemmTile
         let (_, rowGroups, columnBlocks, tiles) = g.winogradTiles
         let transforms = winogradProgram(g)
@@ -372,14 +404,18 @@ extension OpenCLBackend {
         let group = 16
         let rounded = { (count: Int) in GEMMTile.roundUp(count, group) }
         try withWorkspace(
-            floats: [36 * channels * paddedChunkTiles, 36 * channels * paddedFilters, 36 * filters * 16 * chunkItems],
+            floats: [36 * channels * paddedChunkTiles, 36 * filters * 16 * chunkItems, weight.keepsDerivedForms ? 0 : 36 * channels * paddedFilters],
             operation: "conv2d"
         ) { scratch in
-            let (transformedInput, transformedFilters, products) = (scratch[0], scratch[1], scratch[2])
-            try launch(
-                transforms, kernel: "transform_filters",
-                arguments: [.buffer(w), .buffer(transformedFilters)] + (try sizes([filters, channels, paddedFilters, g.flipped ? 1 : 0])),
-                globalSize: [paddedFilters / tile.m, rounded(channels)], localSize: [1, group])
+            let (transformedInput, products) = (scratch[0], scratch[1])
+            let transform = [filters, channels, paddedFilters, g.flipped ? 1 : 0]
+            let transformedFilters = try prepared(
+                weight, "transform_filters \(transforms) \(transform)", floats: 36 * channels * paddedFilters, scratch: scratch[2]
+            ) { target in
+                try launch(
+                    transforms, kernel: "transform_filters", arguments: [.buffer(w), .buffer(target)] + (try sizes(transform)),
+                    globalSize: [paddedFilters / tile.m, rounded(channels)], localSize: [1, group])
+            }
             for first in stride(from: 0, to: tiles / 16, by: chunkItems) {
                 let items = min(chunkItems, tiles / 16 - first)
                 let paddedTiles = tile.paddedColumns(16 * items, filters: filters, alignment: 16)

@@ -187,7 +187,7 @@ public final class OpenCLBackend: Backend {
     func tensor(shape: [Int], data: TensorData, keepingHostCopy: Bool) throws -> Tensor {
         try validateTensorData(shape: shape, valueCount: data.count)
         let (tensor, buffer) = try output(
-            shape: shape, dataType: data.dataType, hostCopy: keepingHostCopy ? data : nil, operation: "tensor")
+            shape: shape, dataType: data.dataType, hostCopy: keepingHostCopy ? data : nil, keepsDerived: true, operation: "tensor")
         switch data {
         case .float32(let values): try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
         case .int64(let values): try values.withUnsafeBytes { try buffer.write($0, queue: queue) }
@@ -272,6 +272,21 @@ public final class OpenCLBackend: Backend {
         return storage.buffer
     }
 
+    /// The form of `tensor` that `key` names, made by `make` (a kernel writing it) the first time
+    /// and kept with `tensor` where it keeps derived forms (it was uploaded, and no kernel writes
+    /// it); else made on every call. Two threads making it at once both run `make`; both use the
+    /// first one kept, whose kernel was enqueued before either's next.
+    func derived(_ tensor: Tensor, _ key: String, _ make: () throws -> Tensor) throws -> Tensor {
+        guard case .device(let storage) = tensor.storage, let kept = storage.derived else { return try make() }
+        if let form = kept.withLock({ $0[key] }) { return form }
+        let form = try make()
+        return kept.withLock { forms in
+            if let first = forms[key] { return first }
+            forms[key] = form
+            return form
+        }
+    }
+
     /// Runs `body` with scratch buffers of at least the given float counts. They belong to the
     /// backend and are reused by every call (no allocation in steady state); the lock is held while
     /// `body` enqueues its kernels, and the in-order queue runs those before any later call's, so
@@ -289,10 +304,14 @@ public final class OpenCLBackend: Backend {
     }
 
     /// A new tensor of this backend whose values a kernel is about to write.
-    func output(shape: [Int], dataType: DataType = .float32, hostCopy: TensorData? = nil, operation: String) throws -> (Tensor, CLBuffer) {
+    /// `keepsDerived` for a tensor that no kernel writes once this one has (see
+    /// `DeviceStorage.derived`).
+    func output(
+        shape: [Int], dataType: DataType = .float32, hostCopy: TensorData? = nil, keepsDerived: Bool = false, operation: String
+    ) throws -> (Tensor, CLBuffer) {
         let count = try int32Count(shape, operation)
         let buffer = try allocate(UInt8.self, count: count * dataType.byteSize, operation: operation)
-        let storage = DeviceStorage(buffer: buffer, backend: self, hostCopy: hostCopy)
+        let storage = DeviceStorage(buffer: buffer, backend: self, hostCopy: hostCopy, keepsDerived: keepsDerived)
         return (Tensor(shape: shape, dataType: dataType, storage: .device(storage)), buffer)
     }
 

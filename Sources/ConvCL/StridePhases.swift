@@ -88,22 +88,24 @@ struct StridePhases: Equatable {
     func phaseInput(_ input: Tensor, on backend: OpenCLBackend) throws -> Tensor {
         try split(
             input, into: [input.shape[0], input.shape[1] * strides[0] * strides[1], inner.inputHeight, inner.inputWidth],
-            pads: inputPads, on: backend, "input")
+            pads: inputPads, keepsDerived: false, on: backend, "input")
     }
 
     /// `weight` [K, C/groups, R, S] as the phase kernel [K, C/groups·sH·sW, TH, TW]: the same cut,
-    /// with zeros past the kernel's end.
+    /// with zeros past the kernel's end. It keeps its own derived forms where `weight` does.
     func phaseWeight(_ weight: Tensor, on backend: OpenCLBackend) throws -> Tensor {
         try split(
             weight, into: [weight.shape[0], weight.shape[1] * strides[0] * strides[1], inner.kernelHeight, inner.kernelWidth], pads: [0, 0],
-            on: backend, "weight")
+            keepsDerived: weight.keepsDerivedForms, on: backend, "weight")
     }
 
     /// `x` [A, B, H, W] padded by `pads` [top, left] and cut into phases: `shape`
     /// [A, B·sH·sW, JH, JW] (`phase_split` in copy.cl).
-    private func split(_ x: Tensor, into shape: [Int], pads: [Int], on backend: OpenCLBackend, _ argument: String) throws -> Tensor {
+    private func split(
+        _ x: Tensor, into shape: [Int], pads: [Int], keepsDerived: Bool, on backend: OpenCLBackend, _ argument: String
+    ) throws -> Tensor {
         let source = try backend.buffer(of: x, "conv2d", argument)
-        let (result, y) = try backend.output(shape: shape, operation: "conv2d")
+        let (result, y) = try backend.output(shape: shape, keepsDerived: keepsDerived, operation: "conv2d")
         let rows = shape[0] * shape[1] * shape[2]
         try backend.launch(
             copyProgram(.float32), kernel: "phase_split",

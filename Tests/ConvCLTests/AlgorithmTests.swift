@@ -103,6 +103,55 @@ struct AlgorithmTests {
         }
     }
 
+    @Test("an uploaded weight's packed filters are made once, kept with it and released with it; a computed weight's are made every call", .needsOpenCL)
+    func preparedWeights() throws {
+        var random = TestRandom()
+        let reference = ReferenceBackend()
+        // Each algorithm forced, and the launches its weight costs: pack_filters (9 filters: a
+        // block of 8 and a tail), pack_weights, transform_filters, and over a stride's phases the
+        // phase kernel's phase_split with its pack_filters.
+        let cases: [(ConvolutionAlgorithm, input: [Int], weight: [Int], Conv2DDescriptor, launches: Int)] = [
+            (.direct, [1, 3, 11, 13], [9, 3, 3, 3], Conv2DDescriptor(padding: .sameUpper), 1),
+            (.im2colGEMM, [1, 3, 11, 13], [5, 3, 3, 2], Conv2DDescriptor(mode: .convolution), 1),
+            (.winograd, [1, 4, 12, 14], [6, 4, 3, 3], Conv2DDescriptor(padding: .explicit([1, 1, 1, 1])), 1),
+            (.direct, [1, 2, 7, 31], [8, 2, 3, 5], Conv2DDescriptor(stride: [1, 3]), 2),
+        ]
+        for (algorithm, input, weight, descriptor, launches) in cases {
+            let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: algorithm), kernelTier: .specialized)
+            let context = "\(algorithm) \(input) \(weight) \(descriptor); seed \(random.seed)"
+            let xValues = random.floats(input.reduce(1, *)), wValues = random.floats(weight.reduce(1, *))
+            let expected = try reference.conv2d(
+                try reference.tensor(shape: input, values: xValues), weight: try reference.tensor(shape: weight, values: wValues),
+                bias: nil, descriptor: descriptor)
+            let x = try backend.tensor(shape: input, values: xValues)
+            /// The launches of each of three calls with `w`, each result checked.
+            func launchCounts(_ w: Tensor) throws -> [Int] {
+                try (0..<3).map { _ in
+                    let start = backend.statistics.kernelLaunches
+                    let y = try backend.conv2d(x, weight: w, bias: nil, descriptor: descriptor)
+                    let count = backend.statistics.kernelLaunches - start
+                    try expectClose(y, expected, context)
+                    return count
+                }
+            }
+            var kept = 0
+            do {
+                let w = try backend.tensor(shape: weight, values: wValues)
+                let counts = try launchCounts(w)
+                #expect(counts[0] - counts[1] == launches && counts[1] == counts[2], "\(counts): \(context)")
+                backend.emptyPool()
+                kept = backend.liveBufferCount
+            }
+            backend.emptyPool()
+            #expect(backend.liveBufferCount == kept - 1 - launches, "the weight and its kept forms are released with it: \(context)")
+
+            // A kernel's result (here −(−w)) is not kept: nothing says no kernel writes it later.
+            let computed = try backend.elementwise(.neg, backend.elementwise(.neg, backend.tensor(shape: weight, values: wValues)))
+            let counts = try launchCounts(computed)
+            #expect(Set(counts).count == 1, "\(counts): \(context)")
+        }
+    }
+
     @Test("an algorithm over the workspace limit is not chosen; the one that fits runs and is right", .needsOpenCL)
     func workspaceLimit() throws {
         // Stride 2 along the width, so that neither Winograd nor the few-filter direct rule applies.

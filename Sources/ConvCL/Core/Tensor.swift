@@ -144,6 +144,13 @@ public struct Tensor: Sendable, CustomStringConvertible {
         return Tensor(shape: newShape, dataType: dataType, storage: storage)
     }
 
+    /// Whether forms derived from this tensor (a convolution's packed filters) are kept with it:
+    /// it was uploaded, or derived from one that was, and no kernel writes it.
+    var keepsDerivedForms: Bool {
+        guard case .device(let storage) = storage else { return false }
+        return storage.derived != nil
+    }
+
     public var description: String {
         let type = dataType == .float32 ? "" : ", \(dataType)"
         switch storage {
@@ -161,11 +168,16 @@ final class DeviceStorage: Sendable {
     /// for nothing. A read of the buffer waits for every kernel enqueued before it, so a shape or
     /// axes input read back from the device would stall the queue at every Reshape.
     let hostCopy: TensorData?
+    /// For a tensor no kernel writes after it is made (one uploaded from the host, or a form
+    /// derived from one): the forms of it that operations prepare (a convolution's packed filters),
+    /// by what they are, made once and released with it; nil for a kernel's result.
+    let derived: Locked<[String: Tensor]>?
 
-    init(buffer: CLBuffer, backend: OpenCLBackend, hostCopy: TensorData? = nil) {
+    init(buffer: CLBuffer, backend: OpenCLBackend, hostCopy: TensorData? = nil, keepsDerived: Bool = false) {
         self.buffer = buffer
         self.backend = backend
         self.hostCopy = hostCopy
+        derived = keepsDerived ? Locked([:]) : nil
     }
 
     /// The buffer goes back to the backend's pool for the next tensor of its size.
