@@ -411,6 +411,15 @@ public final class OpenCLBackend: Backend {
         for spec in ordered { _ = try program(spec) }
     }
 
+    /// Starts the build helper on `specs`, those this process will ask for soon (a model's first
+    /// run), without waiting: it builds them in reverse order, while this process builds them in
+    /// order as it needs them, loading each one the helper has cached and waiting for the one it
+    /// is building. Without a helper this does nothing.
+    func buildAhead(_ specs: [ProgramSpec]) {
+        guard BuildHelper.command.withLock({ $0 }) != nil else { return }
+        DispatchQueue.global(qos: .userInitiated).async { _ = self.buildInHelper(specs.reversed(), atLeast: 2) }
+    }
+
     /// Builds those of `specs` that are neither built here nor cached in the build helper's
     /// process, into the on-disk cache; returns when it has exited (false when there is no helper,
     /// no cache or fewer than `atLeast` to build: a single program this process is about to build

@@ -166,6 +166,48 @@ struct ModelTests {
         }
     }
 
+    @Test("the programs a first run asks for are predicted at load, from the graph's ops and types", .needsOpenCL)
+    func programsAhead() throws {
+        var random = TestRandom()
+        func int64(_ name: String, _ values: [Int64]) -> Onnx_TensorProto { Onnx_TensorProto(name: name, shape: [values.count], data: .int64(values)) }
+        let nodes = [
+            Self.node("Conv", ["x", "W"], ["conv"], [Self.ints("pads", [1, 1, 1, 1]), Self.ints("kernel_shape", [3, 3])]),
+            Self.node("Sigmoid", ["conv"], ["sigmoid"]),
+            Self.node("Transpose", ["sigmoid"], ["transposed"], [Self.ints("perm", [0, 1, 3, 2])]),
+            Self.node("ReduceSum", ["transposed", "axes"], ["sum"]),
+            Self.node("Equal", ["sum", "sum"], ["same"]),
+            Self.node("Where", ["same", "sum", "zero"], ["selected"]),
+            Self.node("Cast", ["selected"], ["integers"], [Self.int("to", 7)]),
+            Self.node("Cast", ["integers"], ["y"], [Self.int("to", 1)]),
+            Self.node("MaxPool", ["conv"], ["pooled"], [Self.ints("kernel_shape", [2, 2])]),
+            // Folded on the host: no program.
+            Self.node("Shape", ["x"], ["shape"]),
+            Self.node("Cast", ["shape"], ["shapeFloat"], [Self.int("to", 1)]),
+            Self.node("Neg", ["shapeFloat"], ["negatedShape"]),
+        ]
+        let initializers = [
+            Onnx_TensorProto(name: "W", shape: [3, 2, 3, 3], data: .float32(random.floats(54))), int64("axes", [3]),
+            Onnx_TensorProto(name: "zero", shape: [], data: .float32([0])),
+        ]
+        let data = try Self.model(
+            nodes, initializers: initializers, inputs: [Self.value("x", 1, [.fixed(1), .fixed(2), .fixed(5), .fixed(6)])],
+            outputs: [Self.value("y", 1, []), Self.value("pooled", 1, []), Self.value("negatedShape", 1, [])], opset: 13)
+        // The generic tier: every operation runs the programs the prediction names, whatever the
+        // on-disk cache holds.
+        let backend = try OpenCLBackend(device: .automatic, kernelTier: .generic)
+        let model = try Model(serializedData: data, backend: backend)
+        let x = random.floats(60)
+        let outputs = try model.run(["x": try backend.tensor(shape: [1, 2, 5, 6], values: x)])
+        #expect(Set(model.programsAhead) == backend.builtPrograms, "predicted \(model.programsAhead), built \(backend.builtPrograms)")
+        // The generic convolution, unary float, copy, reduction, comparison, Where, two casts, pooling.
+        #expect(model.programsAhead.count == 9, "\(model.programsAhead)")
+        let expected = try Model(serializedData: data, backend: ReferenceBackend()).run(["x": try ReferenceBackend().tensor(shape: [1, 2, 5, 6], values: x)])
+        for name in ["y", "pooled", "negatedShape"] {
+            let discrepancy = Discrepancy(actual: try outputs[name]!.values(), expected: try expected[name]!.values())
+            #expect(discrepancy.relativeL2 <= 1e-6, "\(name): \(discrepancy); seed \(random.seed)")
+        }
+    }
+
     @Test("an unsupported model is one error naming every offending node")
     func unsupportedNodes() throws {
         let nodes = [

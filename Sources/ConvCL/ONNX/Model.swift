@@ -113,6 +113,9 @@ public final class Model: Sendable {
     /// once, at load).
     let initializers: [String: Tensor]
     let deviceInitializers: [String: Tensor]
+    /// The generic programs its first run on an OpenCL backend asks for, predicted at load and
+    /// handed to the build helper (see `ProgramsAhead`); empty with the specialised tier.
+    let programsAhead: [ProgramSpec]
     /// For each value, the index of the last node that reads it (graph outputs are kept).
     let lastUse: [String: Int]
     private let reference = ReferenceBackend()
@@ -200,6 +203,14 @@ public final class Model: Sendable {
         self.rewrites = rewriter.applied
         self.initializers = rewriter.initializers
         deviceInitializers = try rewriter.initializers.mapValues { try Model.constant($0, on: backend) }
+        if let device = backend as? OpenCLBackend, device.kernelTier != .specialized {
+            var types = rewriter.initializers.mapValues(\.dataType)
+            for input in inputs { types[input.name] = input.dataType }
+            programsAhead = ProgramsAhead.programs(self.nodes, types: types, constants: Set(rewriter.initializers.keys), on: device)
+            device.buildAhead(programsAhead)
+        } else {
+            programsAhead = []
+        }
         var lastUse: [String: Int] = [:]
         for (index, node) in self.nodes.enumerated() {
             for name in node.proto.input where !name.isEmpty { lastUse[name] = index }
