@@ -180,6 +180,8 @@ struct ModelTests {
             Self.node("Cast", ["selected"], ["integers"], [Self.int("to", 7)]),
             Self.node("Cast", ["integers"], ["y"], [Self.int("to", 1)]),
             Self.node("MaxPool", ["conv"], ["pooled"], [Self.ints("kernel_shape", [2, 2])]),
+            // Rows of 6 floats moved whole: as pairs, by the 8-byte copy program.
+            Self.node("Transpose", ["conv"], ["rows"], [Self.ints("perm", [0, 2, 1, 3])]),
             // Folded on the host: no program.
             Self.node("Shape", ["x"], ["shape"]),
             Self.node("Cast", ["shape"], ["shapeFloat"], [Self.int("to", 1)]),
@@ -191,7 +193,8 @@ struct ModelTests {
         ]
         let data = try Self.model(
             nodes, initializers: initializers, inputs: [Self.value("x", 1, [.fixed(1), .fixed(2), .fixed(5), .fixed(6)])],
-            outputs: [Self.value("y", 1, []), Self.value("pooled", 1, []), Self.value("negatedShape", 1, [])], opset: 13)
+            outputs: [Self.value("y", 1, []), Self.value("pooled", 1, []), Self.value("rows", 1, []), Self.value("negatedShape", 1, [])],
+            opset: 13)
         // The generic tier: every operation runs the programs the prediction names, whatever the
         // on-disk cache holds.
         let backend = try OpenCLBackend(device: .automatic, kernelTier: .generic)
@@ -199,10 +202,11 @@ struct ModelTests {
         let x = random.floats(60)
         let outputs = try model.run(["x": try backend.tensor(shape: [1, 2, 5, 6], values: x)])
         #expect(Set(model.programsAhead) == backend.builtPrograms, "predicted \(model.programsAhead), built \(backend.builtPrograms)")
-        // The generic convolution, unary float, copy, reduction, comparison, Where, two casts, pooling.
-        #expect(model.programsAhead.count == 9, "\(model.programsAhead)")
+        // The generic convolution, unary float, the 4- and 8-byte copies, reduction, comparison,
+        // Where, two casts, pooling.
+        #expect(model.programsAhead.count == 10, "\(model.programsAhead)")
         let expected = try Model(serializedData: data, backend: ReferenceBackend()).run(["x": try ReferenceBackend().tensor(shape: [1, 2, 5, 6], values: x)])
-        for name in ["y", "pooled", "negatedShape"] {
+        for name in ["y", "pooled", "rows", "negatedShape"] {
             let discrepancy = Discrepancy(actual: try outputs[name]!.values(), expected: try expected[name]!.values())
             #expect(discrepancy.relativeL2 <= 1e-6, "\(name): \(discrepancy); seed \(random.seed)")
         }

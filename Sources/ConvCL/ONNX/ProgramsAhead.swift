@@ -69,7 +69,10 @@ enum ProgramsAhead {
             let returnIndices = node.proto.output.count > 1 && !node.proto.output[1].isEmpty
             return [backend.poolProgram(mode: node.opType == "MaxPool" ? .max : .average, returnIndices: returnIndices, nil)]
         case "Transpose", "Concat", "Slice", "Pad", "Split", "Gather", "Expand", "Tile":
-            return inputs.first.flatMap { $0 }.map { [copyProgram($0)] } ?? []
+            guard let type = inputs.first ?? nil else { return [] }
+            // Pairs of 4-byte elements that stay together move as 8-byte ones (`stridedCopy`):
+            // whether a node's do depends on its shapes, so both programs are named.
+            return type.byteSize == 4 ? [copyProgram(type), copyProgram(.int64)] : [copyProgram(type)]
         case "Cast":
             guard let from = inputs.first ?? nil, let to = output, from != to else { return [] }
             return elementwise([from], .cast(to: to))

@@ -84,8 +84,23 @@ extension OpenCLBackend {
         let xs = merged.sizes.isEmpty ? [0] : merged.strides[0], ys = merged.sizes.isEmpty ? [0] : merged.strides[1]
         func ints(_ values: [Int]) throws -> KernelArgument { .int32x8(try values.map { try int32($0, operation) }) }
         let r = sizes.count
-        if r >= 2, ys[r - 1] == 1, xs[r - 1] != 1, xs[r - 2] == 1, sizes[r - 1] >= 16, sizes[r - 2] >= 16 {
-            // A transpose of the two inner axes: whole tiles, read and written contiguously.
+        if type.byteSize == 4, xs[r - 1] == 1, ys[r - 1] == 1, sizes[r - 1] % 2 == 0,
+            (xs.dropLast() + ys.dropLast() + [map.offset, yOffset]).allSatisfy({ $0 % 2 == 0 })
+        {
+            // Pairs that stay together (an inner axis contiguous on both sides, of even length, at
+            // even offsets) move as 8-byte elements: a transpose of [.., 2] pairs (Basic Pitch's
+            // real and imaginary parts) becomes one of whole elements, and each step moves twice
+            // the bytes (its [4, 172, 309, 2] transpose took 1.4 ms, 8 bytes at a time).
+            let halved = { (values: [Int]) in values.enumerated().map { $0.offset == r - 1 ? $0.element : $0.element / 2 } }
+            var pairSizes = sizes
+            pairSizes[r - 1] /= 2
+            return try stridedCopy(
+                x, to: y, type: .int64, map: StridedMap(outputShape: pairSizes, strides: halved(xs), offset: map.offset / 2),
+                yStrides: halved(ys), yOffset: yOffset / 2, operation: operation)
+        }
+        if r >= 2, ys[r - 1] == 1, xs[r - 1] != 1, xs[r - 2] == 1, sizes[r - 1] >= 16, sizes[r - 2] >= 2 {
+            // A transpose of the two inner axes: tiles of 16 × 16 (cut where an axis ends: tiles
+            // of 16 × 8 for an axis of 8, say), read and written contiguously.
             let outer = Array(sizes.prefix(r - 2))
             let tiles = outer.reduce(1, *) * ((sizes[r - 1] + 15) / 16) * ((sizes[r - 2] + 15) / 16)
             try launch(
