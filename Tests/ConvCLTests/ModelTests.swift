@@ -182,6 +182,8 @@ struct ModelTests {
             Self.node("MaxPool", ["conv"], ["pooled"], [Self.ints("kernel_shape", [2, 2])]),
             // Rows of 6 floats moved whole: as pairs, by the 8-byte copy program.
             Self.node("Transpose", ["conv"], ["rows"], [Self.ints("perm", [0, 2, 1, 3])]),
+            // A Max of one input is that input: no program (its binary row must not be named).
+            Self.node("Max", ["sigmoid"], ["single"]),
             // Folded on the host: no program.
             Self.node("Shape", ["x"], ["shape"]),
             Self.node("Cast", ["shape"], ["shapeFloat"], [Self.int("to", 1)]),
@@ -193,7 +195,10 @@ struct ModelTests {
         ]
         let data = try Self.model(
             nodes, initializers: initializers, inputs: [Self.value("x", 1, [.fixed(1), .fixed(2), .fixed(5), .fixed(6)])],
-            outputs: [Self.value("y", 1, []), Self.value("pooled", 1, []), Self.value("rows", 1, []), Self.value("negatedShape", 1, [])],
+            outputs: [
+                Self.value("y", 1, []), Self.value("pooled", 1, []), Self.value("rows", 1, []), Self.value("single", 1, []),
+                Self.value("negatedShape", 1, []),
+            ],
             opset: 13)
         // The generic tier: every operation runs the programs the prediction names, whatever the
         // on-disk cache holds.
@@ -206,7 +211,7 @@ struct ModelTests {
         // Where, two casts, pooling.
         #expect(model.programsAhead.count == 10, "\(model.programsAhead)")
         let expected = try Model(serializedData: data, backend: ReferenceBackend()).run(["x": try ReferenceBackend().tensor(shape: [1, 2, 5, 6], values: x)])
-        for name in ["y", "pooled", "rows", "negatedShape"] {
+        for name in ["y", "pooled", "rows", "single", "negatedShape"] {
             let discrepancy = Discrepancy(actual: try outputs[name]!.values(), expected: try expected[name]!.values())
             #expect(discrepancy.relativeL2 <= 1e-6, "\(name): \(discrepancy); seed \(random.seed)")
         }

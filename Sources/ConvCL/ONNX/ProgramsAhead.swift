@@ -34,7 +34,7 @@ enum ProgramsAhead {
 
     private static func outputType(_ node: ONNXNode, _ inputs: [DataType?]) -> DataType? {
         switch node.opType {
-        case "Cast": return ONNXElementType.dataType(Int32(node.int("to", 0)))
+        case "Cast": return Int32(exactly: node.int("to", 0)).flatMap(ONNXElementType.dataType)
         case "Shape", "Size": return .int64
         case "Constant", "ConstantOfShape": return (try? node.tensor("value"))?.data.dataType ?? (node.opType == "Constant" ? nil : .float32)
         case "Where": return inputs.count > 1 ? inputs[1] : nil
@@ -56,9 +56,12 @@ enum ProgramsAhead {
         -> [ProgramSpec]
     {
         func elementwise(_ types: [DataType?], _ operation: ElementwiseOperation) -> [ProgramSpec] {
-            let known = types.compactMap { $0 }
-            guard known.count == types.count, let output = operation.row.types.result(known) else { return [] }
-            return [Elementwise(operation: operation).program(known.map { TensorType([1], $0) }, output: TensorType([1], output), generic: true).spec]
+            // Checked as the operation checks its operands (a Max of one input, say, is no
+            // binary program), so that only a program the run can ask for is named.
+            let primitive = Elementwise(operation: operation)
+            let known = types.compactMap { $0 }.map { TensorType([1], $0) }
+            guard known.count == types.count, let output = try? primitive.outputTypes(known).first else { return [] }
+            return [primitive.program(known, output: output, generic: true).spec]
         }
         switch node.opType {
         case "Conv": return [OpenCLBackend.genericConvolutionProgram]
