@@ -30,13 +30,20 @@ enum BuildHelper {
     /// The helpers running now, with their job folders.
     private static let running = Locked<[pid_t: String]>([:])
 
+    /// Whether the process is exiting, and how many programs it is compiling now.
+    private static let compiles = Locked<(exiting: Bool, inFlight: Int)>((false, 0))
+
     /// Registers, once, an exit handler that stops the running helpers and waits for them, then
     /// removes their job folders: a helper still compiling when its parent returns would write
     /// into the caches after the parent has gone (the helper's own watch of its parent takes up
     /// to 50 ms), and a caller removing those folders then (a test's, a container build's) finds
-    /// them not empty.
-    private static let stopsHelpersAtExit: Void = {
+    /// them not empty. It then waits for the compiles in flight in this process's other threads
+    /// (a background build), and no new one starts: PoCL's own teardown, which runs after this
+    /// handler, crashed under a compile in flight (ThreadSanitizer caught it: a background
+    /// worker woken by its helper's end started building in-process while the process exited).
+    static let exitHandler: Void = {
         atexit {
+            BuildHelper.compiles.withLock { $0.exiting = true }
             for (helper, folder) in BuildHelper.running.withLock({ $0 }) {
                 kill(helper, SIGKILL)
                 // Foundation may reap it first (then waitpid fails): either way it has ended.
@@ -44,8 +51,27 @@ enum BuildHelper {
                 for _ in 0..<1000 where waitpid(helper, &status, WNOHANG) == 0 { usleep(1000) }
                 try? FileManager.default.removeItem(atPath: folder)
             }
+            // A compile takes seconds at most; the wait is bounded all the same.
+            for _ in 0..<10_000 where BuildHelper.compiles.withLock({ $0.inFlight }) > 0 { usleep(1000) }
         }
     }()
+
+    /// Runs `compile` (a program's build in this process) unless the process is exiting, counted
+    /// for the exit handler's wait.
+    /// - Throws: `ConvCLError.invalidArgument` once the process is exiting; `compile`'s errors.
+    static func compiling<T>(_ spec: ProgramSpec, _ compile: () throws -> T) throws -> T {
+        _ = exitHandler
+        let started = compiles.withLock { state -> Bool in
+            guard !state.exiting else { return false }
+            state.inFlight += 1
+            return true
+        }
+        guard started else {
+            throw ConvCLError.invalidArgument(operation: "build", argument: "\(spec)", reason: "the process is exiting")
+        }
+        defer { compiles.withLock { $0.inFlight -= 1 } }
+        return try compile()
+    }
 
     /// Builds `specs` in a helper process (`command`, the job folder appended) into `cache`, for
     /// the device at `deviceIndex`; returns when the helper has exited, false when there is
@@ -75,7 +101,7 @@ enum BuildHelper {
         if !BuildLog.verbose { process.standardError = FileHandle.nullDevice }
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
-        _ = stopsHelpersAtExit
+        _ = exitHandler
         do { try process.run() } catch { return false }
         running.withLock { $0[process.processIdentifier] = folder.path }
         defer { _ = running.withLock { $0.removeValue(forKey: process.processIdentifier) } }

@@ -461,7 +461,7 @@ public final class OpenCLBackend: Backend {
             case .hit(let binary):
                 // A binary that passed the checksum can still be refused by the driver (another
                 // build of it, say): then it is rebuilt from source like a corrupt entry.
-                if let program = try? CLProgram(binary: binary, name: spec.source, options: options, context: context) {
+                if let program = try BuildHelper.compiling(spec, { try? CLProgram(binary: binary, name: spec.source, options: options, context: context) }) {
                     counters.withLock { $0.programsLoadedFromCache += 1 }
                     return program
                 }
@@ -478,14 +478,17 @@ public final class OpenCLBackend: Backend {
         defer { if owned { cache.release(key: key) } }
         let start = DispatchTime.now().uptimeNanoseconds
         try faults.check(.build, "\(spec)")
-        let program = try CLProgram(source: source, name: spec.source, options: options, context: context)
-        counters.withLock { $0.programsBuiltFromSource += 1 }
-        if cache.directory != nil || BuildLog.verbose {
-            // The binary holds the compiled kernels: asking for it is what compiles them (with PoCL,
-            // each kernel once, for every work-group size), as a first launch would; so the time
-            // reported covers them.
-            let binary = try program.binary()
-            cache.store(key: key, binary: binary)
+        let program = try BuildHelper.compiling(spec) { () throws -> CLProgram in
+            let program = try CLProgram(source: source, name: spec.source, options: options, context: context)
+            counters.withLock { $0.programsBuiltFromSource += 1 }
+            if cache.directory != nil || BuildLog.verbose {
+                // The binary holds the compiled kernels: asking for it is what compiles them (with
+                // PoCL, each kernel once, for every work-group size), as a first launch would; so
+                // the time reported covers them.
+                let binary = try program.binary()
+                cache.store(key: key, binary: binary)
+            }
+            return program
         }
         let log = (try? program.buildLog()) ?? ""
         if BuildLog.keepsWarnings { sourceBuildLogs.withLock { $0[spec] = log } }
