@@ -27,8 +27,8 @@ enum BuildHelper {
     /// Longest wait for a helper before it is stopped and the rest built in this process.
     static let timeoutSeconds = 600.0
 
-    /// The helpers running now, with their job folders.
-    private static let running = Locked<[pid_t: String]>([:])
+    /// The job folders in use, each with its helper's process id (0 before it starts).
+    private static let running = Locked<[String: pid_t]>([:])
 
     /// Whether the process is exiting, and how many programs it is compiling now.
     private static let compiles = Locked<(exiting: Bool, inFlight: Int)>((false, 0))
@@ -44,11 +44,13 @@ enum BuildHelper {
     static let exitHandler: Void = {
         atexit {
             BuildHelper.compiles.withLock { $0.exiting = true }
-            for (helper, folder) in BuildHelper.running.withLock({ $0 }) {
-                kill(helper, SIGKILL)
-                // Foundation may reap it first (then waitpid fails): either way it has ended.
-                var status: Int32 = 0
-                for _ in 0..<1000 where waitpid(helper, &status, WNOHANG) == 0 { usleep(1000) }
+            for (folder, helper) in BuildHelper.running.withLock({ $0 }) {
+                if helper > 0 {
+                    kill(helper, SIGKILL)
+                    // Foundation may reap it first (then waitpid fails): either way it has ended.
+                    var status: Int32 = 0
+                    for _ in 0..<1000 where waitpid(helper, &status, WNOHANG) == 0 { usleep(1000) }
+                }
                 try? FileManager.default.removeItem(atPath: folder)
             }
             // A compile takes seconds at most; the wait is bounded all the same.
@@ -78,19 +80,33 @@ enum BuildHelper {
     /// nothing to build or it could not start.
     static func build(_ specs: [ProgramSpec], command: [String], options: (ProgramSpec) -> String, deviceIndex: Int, cache: URL) -> Bool {
         guard let executable = command.first, !specs.isEmpty else { return false }
+        _ = exitHandler
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "convcl-build-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try "\(deviceIndex) \(getpid())\n".write(to: folder.appendingPathComponent("device"), atomically: true, encoding: .utf8)
-            for (index, spec) in specs.enumerated() {
-                let name = String(format: "%04d", index)
-                try spec.text().write(to: folder.appendingPathComponent(name + ".cl"), atomically: true, encoding: .utf8)
-                try options(spec).write(to: folder.appendingPathComponent(name + ".options"), atomically: true, encoding: .utf8)
+        // Written and registered under `running`'s lock, which the exit handler takes: it removes
+        // a whole folder or finds none (processes that exited while one was being written left
+        // folders holding `device` alone).
+        let written = running.withLock { running -> Bool in
+            guard !compiles.withLock({ $0.exiting }) else { return false }
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try "\(deviceIndex) \(getpid())\n".write(to: folder.appendingPathComponent("device"), atomically: true, encoding: .utf8)
+                for (index, spec) in specs.enumerated() {
+                    let name = String(format: "%04d", index)
+                    try spec.text().write(to: folder.appendingPathComponent(name + ".cl"), atomically: true, encoding: .utf8)
+                    try options(spec).write(to: folder.appendingPathComponent(name + ".options"), atomically: true, encoding: .utf8)
+                }
+            } catch {
+                try? FileManager.default.removeItem(at: folder)
+                return false
             }
-        } catch {
-            return false
+            running[folder.path] = 0
+            return true
+        }
+        guard written else { return false }
+        defer {
+            _ = running.withLock { $0.removeValue(forKey: folder.path) }
+            try? FileManager.default.removeItem(at: folder)
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -101,10 +117,11 @@ enum BuildHelper {
         if !BuildLog.verbose { process.standardError = FileHandle.nullDevice }
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
-        _ = exitHandler
         do { try process.run() } catch { return false }
-        running.withLock { $0[process.processIdentifier] = folder.path }
-        defer { _ = running.withLock { $0.removeValue(forKey: process.processIdentifier) } }
+        // Started after the exit handler's pass: it is stopped here instead.
+        running.withLock { running in
+            if compiles.withLock({ $0.exiting }) { kill(process.processIdentifier, SIGKILL) } else { running[folder.path] = process.processIdentifier }
+        }
         if exited.wait(timeout: .now() + timeoutSeconds) == .timedOut {
             process.terminate()
             exited.wait()
