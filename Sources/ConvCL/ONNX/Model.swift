@@ -358,8 +358,7 @@ public final class Model: Sendable {
                 profile?(NodeProfile(name: node.label, opType: node.opType, placement: "cached", seconds: 0, deviceSeconds: 0, kernels: [], convolution: nil, inputShapes: []))
             } else {
                 let inputNames = node.proto.input
-                let isConstant = ["Shape", "Size", "Constant"].contains(node.opType)
-                    || !inputNames.isEmpty && inputNames.allSatisfy { $0.isEmpty || constant.contains($0) }
+                let isConstant = Model.runsOnHost(node, constants: constant)
                 let target: any Backend = isConstant ? reference : backend
                 let inputs = try inputNames.map { name -> Tensor? in
                     guard !name.isEmpty else { return nil }
@@ -412,6 +411,14 @@ public final class Model: Sendable {
             results[output.name] = try constant.contains(output.name) ? device(output.name, plan) : values[output.name]!
         }
         return results
+    }
+
+    /// Whether `node` is folded on the host: it reads only shapes (Shape, Size) or nothing
+    /// (Constant), or every input it has is among `constants`.
+    static func runsOnHost(_ node: ONNXNode, constants: Set<String>) -> Bool {
+        let inputs = node.proto.input
+        return ["Shape", "Size", "Constant"].contains(node.opType)
+            || !inputs.isEmpty && inputs.allSatisfy { $0.isEmpty || constants.contains($0) }
     }
 
     /// A constant value (an initializer or a folded one) on the host; a fed input as it was given.

@@ -20,10 +20,7 @@ enum ProgramsAhead {
             let inputTypes = inputs.map { $0.isEmpty ? nil : types[$0] }
             let output = outputType(node, inputTypes)
             for name in node.proto.output where !name.isEmpty { types[name] = output }
-            // As Model.execute decides which nodes run on the host.
-            if ["Shape", "Size", "Constant"].contains(node.opType)
-                || !inputs.isEmpty && inputs.allSatisfy({ $0.isEmpty || constant.contains($0) })
-            {
+            if Model.runsOnHost(node, constants: constant) {
                 constant.formUnion(node.proto.output)
                 continue
             }
