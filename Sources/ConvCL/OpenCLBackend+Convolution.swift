@@ -379,11 +379,13 @@ extension OpenCLBackend {
         // the device allows a group that large; otherwise the driver chooses).
         let groupSize = [panels, tile.columnPanelsPerGroup(filterPanels: panels), 1]
         let (kind, slope) = activationArguments(activation)
+        let deep = tile.runsDeep(depth: depth)
         try launch(
-            tile.program("conv_gemm"), kernel: "gemm",
+            tile.program("conv_gemm"), kernel: deep ? "gemm_deep" : "gemm",
             arguments: [.buffer(filterPanels), .buffer(columnPanels), .buffer(bias), .buffer(output)]
                 + (try int32Arguments([depth, filters, columns, outputChannels, spatial, group], "conv2d"))
-                + [.int32(kind), .float(slope)] + (try int32Arguments(batch.strides + [firstColumn / tile.n], "conv2d")),
+                + [.int32(kind), .float(slope)] + (try int32Arguments(batch.strides + [firstColumn / tile.n], "conv2d"))
+                + (deep ? [.int32(Int32(GEMMTile.depthBlock))] : []),
             globalSize: [panels, paddedColumns / tile.n, batch.count],
             localSize: groupSize[0] * groupSize[1] <= device.maxWorkGroupSize ? groupSize : nil)
     }

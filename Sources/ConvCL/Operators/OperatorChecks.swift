@@ -28,7 +28,10 @@ enum OperatorRegistry {
             let pairs: [([Int], [Int])] = [
                 ([n, k], [k, m]), ([3, n, k], [k, m]), ([n, k], [2, k, m]), ([2, 1, n, k], [3, k, m]), ([k], [k, m]), ([2, n, k], [k]),
             ]
-            return pairs.map { a, b in finiteSample(MatMul(), [a, b], &random, sumOfProducts: true) }
+            // And a depth over 2048 with over 32 rows (fewer run the direct kernel): gemm_deep on
+            // every tile (column panels over 128 KiB), its last block cut short.
+            let (deep, rows) = (2048 + Int.random(in: 1...300, using: &random), Int.random(in: 33...40, using: &random))
+            return (pairs + [([rows, deep], [deep, m])]).map { a, b in finiteSample(MatMul(), [a, b], &random, sumOfProducts: true) }
         },
         Entry(name: "Softmax") { random in
             let shape = OperatorRegistry.broadcastShapes(1, &random)[0] + [Int.random(in: 1...9, using: &random)]
