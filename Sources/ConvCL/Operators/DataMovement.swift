@@ -99,10 +99,10 @@ extension OpenCLBackend {
                 yStrides: halved(ys), yOffset: yOffset / 2, operation: operation)
         }
         if r >= 2, ys[r - 1] == 1, xs[r - 1] != 1, xs[r - 2] == 1, sizes[r - 1] >= 16, sizes[r - 2] >= 2 {
-            // A transpose of the two inner axes: tiles of 16 × 16 (cut where an axis ends: tiles
-            // of 16 × 8 for an axis of 8, say), read and written contiguously.
+            // A transpose of the two inner axes: tiles of 32 along the output's inner axis × 8
+            // along the next (cut where an axis ends), read and written as vectors.
             let outer = Array(sizes.prefix(r - 2))
-            let tiles = outer.reduce(1, *) * ((sizes[r - 1] + 15) / 16) * ((sizes[r - 2] + 15) / 16)
+            let tiles = outer.reduce(1, *) * ((sizes[r - 1] + 31) / 32) * ((sizes[r - 2] + 7) / 8)
             try launch(
                 copyProgram(type), kernel: "transpose_tiles",
                 arguments: [.buffer(y), .buffer(x), .int32(try int32(tiles, operation)), .int32(Int32(r - 2)),
