@@ -28,33 +28,31 @@ __kernel void strided_copy(
 {
     const int first = get_global_id(0) * ITEMS;
     if (first >= count) return;
-    int sizes[8], xs[8], ys[8], index[8];
-    vstore8(sizes8, 0, sizes);
-    vstore8(xStrides8, 0, xs);
-    vstore8(yStrides8, 0, ys);
+    int index[8];
     int ox = xOffset, oy = yOffset, rest = first;
     for (int d = rank - 1; d >= 0; --d) {
-        index[d] = rest % sizes[d];
-        rest /= sizes[d];
-        ox += index[d] * xs[d];
-        oy += index[d] * ys[d];
+        const int size = lane(sizes8, d);
+        index[d] = rest % size;
+        rest /= size;
+        ox += index[d] * lane(xStrides8, d);
+        oy += index[d] * lane(yStrides8, d);
     }
     const int last = min(first + ITEMS, count);
     const int inner = rank - 1;
+    const int length = lane(sizes8, inner), sx = lane(xStrides8, inner), sy = lane(yStrides8, inner);
     // A run along the inner axis at a time, as a plain strided loop; then the index carries.
     for (int i = first; i < last;) {
-        const int run = min(last - i, sizes[inner] - index[inner]);
-        const int sx = xs[inner], sy = ys[inner];
+        const int run = min(last - i, length - index[inner]);
         for (int j = 0; j < run; ++j) y[oy + j * sy] = x[ox + j * sx];
         i += run;
         ox += run * sx;
         oy += run * sy;
         index[inner] += run;
-        for (int d = inner; d > 0 && index[d] == sizes[d]; --d) {
+        for (int d = inner; d > 0 && index[d] == lane(sizes8, d); --d) {
             index[d] = 0;
             ++index[d - 1];
-            ox += xs[d - 1] - xs[d] * sizes[d];
-            oy += ys[d - 1] - ys[d] * sizes[d];
+            ox += lane(xStrides8, d - 1) - lane(xStrides8, d) * lane(sizes8, d);
+            oy += lane(yStrides8, d - 1) - lane(yStrides8, d) * lane(sizes8, d);
         }
     }
 }
@@ -72,15 +70,6 @@ __kernel void strided_copy(
 #define BLOCK 8
 #define BLOCKS_A 4
 #define LANES(j) (element8)(r[0].s##j, r[1].s##j, r[2].s##j, r[3].s##j, r[4].s##j, r[5].s##j, r[6].s##j, r[7].s##j)
-
-// Element d of v (OpenCL C indexes vectors by constants only).
-inline int lane(const int8 v, const int d)
-{
-    switch (d) {
-    case 0: return v.s0; case 1: return v.s1; case 2: return v.s2; case 3: return v.s3;
-    case 4: return v.s4; case 5: return v.s5; case 6: return v.s6; default: return v.s7;
-    }
-}
 
 __kernel void transpose_tiles(
     __global element* restrict y, __global const element* restrict x, const int tiles, const int outerRank,
@@ -143,21 +132,18 @@ __kernel void pad_copy(
     const int8 sizes8, const int8 inSizes8, const int8 before8, const int mode, const ulong value)
 {
     const int run = get_global_id(0), row = get_global_id(1);
-    int sizes[8], inSizes[8], before[8];
-    vstore8(sizes8, 0, sizes);
-    vstore8(inSizes8, 0, inSizes);
-    vstore8(before8, 0, before);
-    const int inner = sizes[rank - 1], n = inSizes[rank - 1], shift = before[rank - 1];
+    const int inner = lane(sizes8, rank - 1), n = lane(inSizes8, rank - 1), shift = lane(before8, rank - 1);
     if (row >= rows || run * 64 >= inner) return;
     // The input row under this output row, or none (constant padding of an outer axis).
     int rest = row, offset = 0, stride = n;
     bool inside = true;
     for (int d = rank - 2; d >= 0; --d) {
-        const int i = pad_source(rest % sizes[d] - before[d], inSizes[d], mode);
-        rest /= sizes[d];
+        const int size = lane(sizes8, d), inSize = lane(inSizes8, d);
+        const int i = pad_source(rest % size - lane(before8, d), inSize, mode);
+        rest /= size;
         inside = inside && i >= 0;
         offset += i * stride;
-        stride *= inSizes[d];
+        stride *= inSize;
     }
     __global element* out = y + (size_t)row * inner;
     const int end = min(inner, run * 64 + 64);

@@ -106,24 +106,21 @@ __kernel void elementwise_strided(
     const int8 strides8a, const int8 strides8b, const int8 strides8c, const int op, const float p0,
     const float p1)
 {
-    int sizes[8], sa[8], sb[8], sc[8];
-    vstore8(sizes8, 0, sizes);
-    vstore8(strides8a, 0, sa);
-    vstore8(strides8b, 0, sb);
-    vstore8(strides8c, 0, sc);
     // Work-item: ITEMS outputs of one run of the inner axis (the run's chunk, then the row).
-    const int inner = rank - 1, length = sizes[inner];
+    const int inner = rank - 1, length = lane(sizes8, inner);
     const int chunks = (length + ITEMS - 1) / ITEMS;
     const int row = get_global_id(0) / chunks, start = (get_global_id(0) % chunks) * ITEMS;
     if (row >= count / length) return;
     const int n = min(ITEMS, length - start);
-    int oa = start * sa[inner], ob = start * sb[inner], oc = start * sc[inner], rest = row;
+    const int innerA = lane(strides8a, inner), innerB = lane(strides8b, inner), innerC = lane(strides8c, inner);
+    int oa = start * innerA, ob = start * innerB, oc = start * innerC, rest = row;
     for (int d = inner - 1; d >= 0; --d) {
-        const int index = rest % sizes[d];
-        rest /= sizes[d];
-        oa += index * sa[d];
-        ob += index * sb[d];
-        oc += index * sc[d];
+        const int size = lane(sizes8, d);
+        const int index = rest % size;
+        rest /= size;
+        oa += index * lane(strides8a, d);
+        ob += index * lane(strides8b, d);
+        oc += index * lane(strides8c, d);
     }
     // The operands' runs (stride 1, or 0 where broadcast along the inner axis) into registers.
     // The usual strides get loops of their own, which LLVM turns into vector loads and
@@ -135,12 +132,12 @@ __kernel void elementwise_strided(
     TA xa[ITEMS];
     TB xb[ITEMS];
     TC xc[ITEMS];
-    LOAD_RUN(xa, a, oa, sa[inner])
+    LOAD_RUN(xa, a, oa, innerA)
 #if ARITY >= 2
-    LOAD_RUN(xb, b, ob, sb[inner])
+    LOAD_RUN(xb, b, ob, innerB)
 #endif
 #if ARITY >= 3
-    LOAD_RUN(xc, c, oc, sc[inner])
+    LOAD_RUN(xc, c, oc, innerC)
 #endif
     __global TY* restrict out = y + (size_t)row * length + start;
 #define PRIVATE_A(i) xa[i]

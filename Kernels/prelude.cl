@@ -16,6 +16,17 @@
 #define TILE_N 16
 #endif
 
+// Element d of v (OpenCL C indexes vectors by constants only). The kernels that take sizes and
+// strides as int8 arguments read them with it rather than storing them to private arrays: in
+// PoCL such arrays cost a transpose a quarter of its speed.
+inline int lane(const int8 v, const int d)
+{
+    switch (d) {
+    case 0: return v.s0; case 1: return v.s1; case 2: return v.s2; case 3: return v.s3;
+    case 4: return v.s4; case 5: return v.s5; case 6: return v.s6; default: return v.s7;
+    }
+}
+
 // The fused activation of a vector y of type T: 0 none, 1 ReLU, 2 leaky ReLU with `slope`. NaN
 // passes through both (comparisons with NaN are false), as in PyTorch.
 #define ACTIVATE(T, y, activation, slope) \

@@ -36,13 +36,11 @@ inline int offset_of(int index, const int rank, const int8 sizes8, const int8 st
     // One merged axis (as for contiguous planes) needs no division: global average pooling's
     // partials 35 → 44 GB/s.
     if (rank == 1) return index * strides8.s0;
-    int sizes[8], strides[8];
-    vstore8(sizes8, 0, sizes);
-    vstore8(strides8, 0, strides);
     int offset = 0;
     for (int axis = rank - 1; axis >= 0; --axis) {
-        offset += (index % sizes[axis]) * strides[axis];
-        index /= sizes[axis];
+        const int size = lane(sizes8, axis);
+        offset += (index % size) * lane(strides8, axis);
+        index /= size;
     }
     return offset;
 }
