@@ -106,57 +106,13 @@ __kernel void pack_weights(
     const int CRS, const int Kg, const int P, const int K, const int spatial, const int group, \
     const int activation, const float slope, const int batchA, const int batchB, const int batchOutput, const int firstPanel
 
-// Adds rows [from, to) of the work-item's filter panel `a` times its column panel `b` to its tile.
-inline void accumulate(floatW acc[TILE_M][VECTORS], __global const float* restrict a, __global const float* restrict b, const int from, const int to)
-{
-    for (int k = from; k < to; ++k) {
-        floatW columns[VECTORS];
-#pragma unroll
-        for (int v = 0; v < VECTORS; ++v) columns[v] = vloadW(k * VECTORS + v, b);
-#pragma unroll
-        for (int i = 0; i < TILE_M; ++i) {
-            const floatW filter = (floatW)(a[k * TILE_M + i]);
-#pragma unroll
-            for (int v = 0; v < VECTORS; ++v) acc[i][v] = fma(filter, columns[v], acc[i][v]);
-        }
-    }
-}
-
-// Stores the tile (m0.., p0..) with the bias and the activation. A tile whose columns all lie in
-// one image is stored as vectors; one that crosses an image or the end of the columns, element by
-// element.
-inline void store_tile(floatW acc[TILE_M][VECTORS], __global const float* restrict bias, __global float* restrict output,
-    const int m0, const int p0, const int Kg, const int P, const int K, const int spatial, const int group,
-    const int activation, const float slope)
-{
-    const int n0 = p0 / spatial;
-    const int q0 = p0 - n0 * spatial;
-    const bool contiguous = p0 + TILE_N <= P && q0 + TILE_N <= spatial;
-#pragma unroll
-    for (int i = 0; i < TILE_M; ++i) {
-        const int m = m0 + i;
-        if (m < Kg) {
-            const int k = group * Kg + m;
-            const float add = bias ? bias[k] : 0.0f;
-            if (contiguous) {
-                __global float* destination = output + ((size_t)n0 * K + k) * spatial + q0;
-#pragma unroll
-                for (int v = 0; v < VECTORS; ++v) STORE(floatW, ACTIVATE(floatW, acc[i][v] + add, activation, slope), destination + v * WIDTH);
-            } else {
-                float values[TILE_N];
-#pragma unroll
-                for (int v = 0; v < VECTORS; ++v) vstoreW(ACTIVATE(floatW, acc[i][v] + add, activation, slope), v, values);
-                int n = n0, q = q0;
-                for (int j = 0; j < TILE_N && p0 + j < P; ++j) {
-                    output[((size_t)n * K + k) * spatial + q] = values[j];
-                    if (++q == spatial) { q = 0; ++n; }
-                }
-            }
-        }
-    }
-}
-
-// Work-item (i, j, batch): the tile of filter panel i and column panel j of GEMM `batch`.
+// The parts of gemm and gemm_deep, as statement macros over the kernel's variables rather than
+// inline functions: with the accumulators passed to functions as an array, every GEMM ran about
+// 10% slower (Winograd and im2col-gemm cases, three alternated runs), though PoCL inlines them.
+//
+// GEMM_TILE: work-item (i, j, batch) takes the tile of filter panel i and column panel j of GEMM
+// `batch` (dimension 2 runs over independent GEMMs, Winograd's 36, `batch…` floats apart), its
+// accumulators zeroed. Every loop over them is fully unrolled, so that they live in registers.
 #define GEMM_TILE \
     const size_t batch = get_global_id(2); \
     const int m0 = get_global_id(0) * TILE_M; \
@@ -165,14 +121,53 @@ inline void store_tile(floatW acc[TILE_M][VECTORS], __global const float* restri
     __global const float* b = columnPanels + batch * batchB + (size_t)get_global_id(1) * CRS * TILE_N; \
     output += batch * batchOutput; \
     floatW acc[TILE_M][VECTORS]; \
-    for (int i = 0; i < TILE_M; ++i) \
-        for (int v = 0; v < VECTORS; ++v) acc[i][v] = (floatW)(0.0f);
+    _Pragma("unroll") for (int i = 0; i < TILE_M; ++i) \
+        _Pragma("unroll") for (int v = 0; v < VECTORS; ++v) acc[i][v] = (floatW)(0.0f);
+
+// GEMM_ACCUMULATE(from, to): adds rows [from, to) of the filter panel times the column panel.
+#define GEMM_ACCUMULATE(from, to) \
+    for (int k = (from); k < (to); ++k) { \
+        floatW columns[VECTORS]; \
+        _Pragma("unroll") for (int v = 0; v < VECTORS; ++v) columns[v] = vloadW(k * VECTORS + v, b); \
+        _Pragma("unroll") for (int i = 0; i < TILE_M; ++i) { \
+            const floatW filter = (floatW)(a[k * TILE_M + i]); \
+            _Pragma("unroll") for (int v = 0; v < VECTORS; ++v) acc[i][v] = fma(filter, columns[v], acc[i][v]); \
+        } \
+    }
+
+// Stores the tile with the bias and the activation. A tile whose columns all lie in one image is
+// stored as vectors; one that crosses an image or the end of the columns, element by element.
+#define GEMM_STORE \
+    const int n0 = p0 / spatial; \
+    const int q0 = p0 - n0 * spatial; \
+    const bool contiguous = p0 + TILE_N <= P && q0 + TILE_N <= spatial; \
+    _Pragma("unroll") for (int i = 0; i < TILE_M; ++i) { \
+        const int m = m0 + i; \
+        if (m < Kg) { \
+            const int k = group * Kg + m; \
+            const float add = bias ? bias[k] : 0.0f; \
+            if (contiguous) { \
+                __global float* destination = output + ((size_t)n0 * K + k) * spatial + q0; \
+                _Pragma("unroll") for (int v = 0; v < VECTORS; ++v) \
+                    STORE(floatW, ACTIVATE(floatW, acc[i][v] + add, activation, slope), destination + v * WIDTH); \
+            } else { \
+                float values[TILE_N]; \
+                _Pragma("unroll") for (int v = 0; v < VECTORS; ++v) \
+                    vstoreW(ACTIVATE(floatW, acc[i][v] + add, activation, slope), v, values); \
+                int n = n0, q = q0; \
+                for (int j = 0; j < TILE_N && p0 + j < P; ++j) { \
+                    output[((size_t)n * K + k) * spatial + q] = values[j]; \
+                    if (++q == spatial) { q = 0; ++n; } \
+                } \
+            } \
+        } \
+    }
 
 __kernel void gemm(GEMM_PARAMETERS)
 {
     GEMM_TILE
-    accumulate(acc, a, b, 0, CRS);
-    store_tile(acc, bias, output, m0, p0, Kg, P, K, spatial, group, activation, slope);
+    GEMM_ACCUMULATE(0, CRS)
+    GEMM_STORE
 }
 
 // gemm over a long depth: the work-group's work-items take `depthBlock` rows at a time, all of them
@@ -185,10 +180,10 @@ __kernel void gemm_deep(GEMM_PARAMETERS, const int depthBlock)
 {
     GEMM_TILE
     for (int from = 0; from < CRS; from += depthBlock) {
-        accumulate(acc, a, b, from, min(CRS, from + depthBlock));
+        GEMM_ACCUMULATE(from, min(CRS, from + depthBlock))
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    store_tile(acc, bias, output, m0, p0, Kg, P, K, spatial, group, activation, slope);
+    GEMM_STORE
 }
 
 // The weight gradient as the same GEMM: dW[k][(c·R + r)·S + s] = Σ_p dY[k][p] · patch[p][(c·R + r)·S + s],

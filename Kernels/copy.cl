@@ -69,7 +69,7 @@ __kernel void strided_copy(
 // copy at 30–36), in alternated runs.
 #define BLOCK 8
 #define BLOCKS_A 4
-#define LANES(j) (element8)(r[0].s##j, r[1].s##j, r[2].s##j, r[3].s##j, r[4].s##j, r[5].s##j, r[6].s##j, r[7].s##j)
+#define COLUMN_OF_BLOCK(j) (element8)(r[0].s##j, r[1].s##j, r[2].s##j, r[3].s##j, r[4].s##j, r[5].s##j, r[6].s##j, r[7].s##j)
 
 __kernel void transpose_tiles(
     __global element* restrict y, __global const element* restrict x, const int tiles, const int outerRank,
@@ -103,14 +103,14 @@ __kernel void transpose_tiles(
         element8 r[BLOCK];  // r[i]: row a0 + i of x, columns b0 .. b0 + 7
         #pragma unroll
         for (int i = 0; i < BLOCK; ++i) r[i] = vload8(0, source + i * aStride);
-        vstore8(LANES(0), 0, destination);
-        vstore8(LANES(1), 0, destination + bStride);
-        vstore8(LANES(2), 0, destination + 2 * bStride);
-        vstore8(LANES(3), 0, destination + 3 * bStride);
-        vstore8(LANES(4), 0, destination + 4 * bStride);
-        vstore8(LANES(5), 0, destination + 5 * bStride);
-        vstore8(LANES(6), 0, destination + 6 * bStride);
-        vstore8(LANES(7), 0, destination + 7 * bStride);
+        vstore8(COLUMN_OF_BLOCK(0), 0, destination);
+        vstore8(COLUMN_OF_BLOCK(1), 0, destination + bStride);
+        vstore8(COLUMN_OF_BLOCK(2), 0, destination + 2 * bStride);
+        vstore8(COLUMN_OF_BLOCK(3), 0, destination + 3 * bStride);
+        vstore8(COLUMN_OF_BLOCK(4), 0, destination + 4 * bStride);
+        vstore8(COLUMN_OF_BLOCK(5), 0, destination + 5 * bStride);
+        vstore8(COLUMN_OF_BLOCK(6), 0, destination + 6 * bStride);
+        vstore8(COLUMN_OF_BLOCK(7), 0, destination + 7 * bStride);
     }
 }
 
