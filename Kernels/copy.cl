@@ -62,11 +62,10 @@ __kernel void strided_copy(
 // every step. Here work-item t copies a tile of 8 along b × 32 along a for one index of the outer
 // axes (sizes/xs/ys[0 .. rank - 2), as in strided_copy), as four 8 × 8 blocks: each block's 8 rows
 // of x are read as vectors and its 8 rows of y written as vectors built from their lanes, in
-// registers. Blocks cut by the end of an axis copy element by element. The outer axes' sizes and
-// strides are read from the vector arguments with `lane`, not stored to private arrays as
-// strided_copy does: with those arrays (and with one 16 × 16 block through a private array, the
-// kernel before) a [16, 64, 128, 128] transpose ran at 12–13 GB/s, without them at 14–17 (the
-// copy at 30–36), in alternated runs.
+// registers. Blocks cut by the end of an axis copy element by element. (The kernel before moved
+// one 16 × 16 block through a private array and stored the outer sizes and strides to private
+// arrays: a [16, 64, 128, 128] transpose ran at 12–13 GB/s against 14–17 for this one, the copy at
+// 30–36, in alternated runs.)
 #define BLOCK 8
 #define BLOCKS_A 4
 #define COLUMN_OF_BLOCK(j) (element8)(r[0].s##j, r[1].s##j, r[2].s##j, r[3].s##j, r[4].s##j, r[5].s##j, r[6].s##j, r[7].s##j)
