@@ -22,6 +22,9 @@ public struct DeviceInfo: Sendable, Hashable, CustomStringConvertible {
     public let computeUnits: Int
     public let globalMemoryBytes: Int
     public let localMemoryBytes: Int
+    /// The cache in front of global memory (`CL_DEVICE_GLOBAL_MEM_CACHE_SIZE`): on PoCL, the
+    /// CPU's last-level cache.
+    public let globalMemoryCacheBytes: Int
     /// The largest single buffer the device can allocate (`CL_DEVICE_MAX_MEM_ALLOC_SIZE`).
     public let maxAllocationBytes: Int
     public let maxWorkGroupSize: Int
@@ -58,6 +61,7 @@ public struct DeviceInfo: Sendable, Hashable, CustomStringConvertible {
               compute units:      \(computeUnits)
               global memory:      \(mib(globalMemoryBytes))
               local memory:       \(localMemoryBytes / 1024) KiB
+              global mem cache:   \(globalMemoryCacheBytes / 1024) KiB
               max allocation:     \(mib(maxAllocationBytes))
               max work-group:     \(maxWorkGroupSize)
               float vector width: \(preferredFloatVectorWidth)

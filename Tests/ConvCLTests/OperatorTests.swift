@@ -18,10 +18,18 @@ struct OperatorTests {
         for result in results where !result.passed {
             Issue.record("\(result.label): error \(result.error) > \(result.tolerance); seed \(seed)")
         }
-        // The same cases on the generic first-call programs (the elementwise ones' scalar loops).
-        let generic = try OpenCLBackend(device: .automatic, kernelTier: .generic)
-        for result in try OperatorChecks.run(on: generic, seed: seed) where !result.passed {
-            Issue.record("\(result.label) [generic]: error \(result.error) > \(result.tolerance); seed \(seed)")
+        // The same cases on the generic first-call programs (the elementwise ones' scalar loops),
+        // and with every output stored non-temporally where a kernel can (as from half the cache).
+        let (device, info) = try Devices.find(.automatic)
+        let variants = [
+            ("generic", try OpenCLBackend(device: .automatic, kernelTier: .generic)),
+            ("streaming", try OpenCLBackend(
+                device: device, info: info, cache: .environment, convolution: .init(), kernelTier: .specialized, streamingBytes: 0)),
+        ]
+        for (name, variant) in variants {
+            for result in try OperatorChecks.run(on: variant, seed: seed) where !result.passed {
+                Issue.record("\(result.label) [\(name)]: error \(result.error) > \(result.tolerance); seed \(seed)")
+            }
         }
     }
 }

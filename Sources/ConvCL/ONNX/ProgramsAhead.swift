@@ -58,7 +58,7 @@ enum ProgramsAhead {
             let primitive = Elementwise(operation: operation)
             let known = types.compactMap { $0 }.map { TensorType([1], $0) }
             guard known.count == types.count, let output = try? primitive.outputTypes(known).first else { return [] }
-            return [primitive.program(known, output: output, generic: true).spec]
+            return [primitive.program(known, output: output, generic: true, on: backend).spec]
         }
         switch node.opType {
         case "Conv": return [OpenCLBackend.genericConvolutionProgram]

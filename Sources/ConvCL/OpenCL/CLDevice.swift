@@ -43,6 +43,7 @@ struct CLDevice: @unchecked Sendable {  // a cl_device_id is an immutable handle
             computeUnits: Int(try scalar(cl_uint.self, CL_DEVICE_MAX_COMPUTE_UNITS, "CL_DEVICE_MAX_COMPUTE_UNITS")),
             globalMemoryBytes: Int(try scalar(cl_ulong.self, CL_DEVICE_GLOBAL_MEM_SIZE, "CL_DEVICE_GLOBAL_MEM_SIZE")),
             localMemoryBytes: Int(try scalar(cl_ulong.self, CL_DEVICE_LOCAL_MEM_SIZE, "CL_DEVICE_LOCAL_MEM_SIZE")),
+            globalMemoryCacheBytes: Int(try scalar(cl_ulong.self, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, "CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")),
             maxAllocationBytes: Int(try scalar(cl_ulong.self, CL_DEVICE_MAX_MEM_ALLOC_SIZE, "CL_DEVICE_MAX_MEM_ALLOC_SIZE")),
             maxWorkGroupSize: Int(try scalar(Int.self, CL_DEVICE_MAX_WORK_GROUP_SIZE, "CL_DEVICE_MAX_WORK_GROUP_SIZE")),
             preferredFloatVectorWidth: Int(try scalar(cl_uint.self, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, "CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT")),

@@ -183,27 +183,42 @@ struct Elementwise: Primitive {
     /// The program of this operation for operands of `inputs`, and the operation's code in it:
     /// one program holds every row of the table that takes these operand types and gives this
     /// result type (all unary float ops, say), each row a case of a switch on the code, so that a
-    /// network's elementwise ops need a few programs, not one each. The generic first-call
-    /// program has the strided kernel alone, its loops not vectorised: half the build time.
-    func program(_ inputs: [TensorType], output: TensorType, generic: Bool = false) -> (spec: ProgramSpec, code: Int) {
+    /// network's elementwise ops need a few programs, not one each. Where every type is float the
+    /// rows compute in vectors of the device's width (VECTOR). The generic first-call program has
+    /// the strided kernel alone, its loops scalar and not vectorised: half the build time.
+    func program(_ inputs: [TensorType], output: TensorType, generic: Bool = false, on backend: OpenCLBackend)
+        -> (spec: ProgramSpec, code: Int)
+    {
         let types = inputs.map(\.dataType)
         let rows = ElementwiseTable.rows.filter { $0.arity == types.count && $0.types.result(types) == output.dataType }
+        let vector = !generic && Self.computesInVectors(inputs, output: output)
         var lines = ["#define ARITY \(types.count)", "#define TY \(output.dataType.openCLType)", "#define ITEMS \(Self.items)"]
-            + (generic ? ["#define GENERIC 1"] : [])
+            + (generic ? ["#define GENERIC 1"] : []) + (vector ? ["#define VECTOR 1"] : [])
+        // An operand past the arity has the first's type (never read; a vector row needs it float).
         for (index, letter) in ["A", "B", "C"].enumerated() {
-            lines.append("#define T\(letter) \(index < types.count ? types[index].openCLType : "uchar")")
+            lines.append("#define T\(letter) \((index < types.count ? types[index] : types[0]).openCLType)")
         }
         let integer = types.contains(.int64) && !types.contains(.float32)
-        lines.append("#define ROWS(A, B, C) switch (op) { \\")
+        lines.append("#define ROWS switch (op) { \\")
         for (code, row) in rows.enumerated() {
-            let expression = integer ? row.integerOpenCL ?? row.openCL : row.openCL
-            lines.append("    case \(code): /* \(row.name) */ LOOP_HINT for (int i = 0; i < n; ++i) { \\")
-            lines.append("        const TA a = A(i); const TB b = B(i); const TC c = C(i); out[i] = (TY)(\(expression)); } break; \\")
+            var expression = integer ? row.integerOpenCL ?? row.openCL : row.openCL
+            // A cast's C cast takes no vector; float to float is the value itself.
+            if case .cast = row.types, vector { expression = "(a)" }
+            lines.append("    case \(code): /* \(row.name) */ ROW(\(expression)) break; \\")
         }
         lines.append("    }")
         let code = rows.firstIndex { $0.name == operation.row.name }!
         let variant = types.map(\.rawValue).joined(separator: ",") + "->\(output.dataType)" + (generic ? " generic" : "")
-        return (ProgramSpec("elementwise", variant: variant, header: lines.joined(separator: "\n") + "\n"), code)
+        let spec = ProgramSpec(
+            "elementwise", ["LANES": Softmax.lanes(on: backend)], variant: variant, header: lines.joined(separator: "\n") + "\n")
+        return (spec, code)
+    }
+
+    /// Whether the specialised program for these types computes in vectors (VECTOR): where every
+    /// type is float. Its strided kernel then serves operands of the output's shape too, as fast
+    /// as the flat kernel, which it leaves out (half the build time).
+    static func computesInVectors(_ inputs: [TensorType], output: TensorType) -> Bool {
+        (inputs + [output]).allSatisfy { $0.dataType == .float32 }
     }
 
     /// Outputs per work-item (ITEMS in `Kernels/elementwise.cl`, defined from this). 256 ran
@@ -224,7 +239,7 @@ struct Elementwise: Primitive {
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
         guard let output = try? outputTypes(inputs)[0] else { return [] }
-        return [false, true].map { program(inputs, output: output, generic: $0).spec }
+        return [false, true].map { program(inputs, output: output, generic: $0, on: backend).spec }
     }
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
@@ -232,17 +247,18 @@ struct Elementwise: Primitive {
         let (result, y) = try backend.output(shape: output.shape, dataType: output.dataType, operation: name)
         guard output.count > 0 else { return [result] }
         let plan = try plan(inputs.map(\.type), output: output)
-        let specialized = program(inputs.map(\.type), output: output)
+        let specialized = program(inputs.map(\.type), output: output, on: backend)
         let runsSpecialized = try backend.runsSpecialized([specialized.spec], small: output.count <= OpenCLBackend.firstCallWork)
-        let (program, code) = runsSpecialized ? specialized : program(inputs.map(\.type), output: output, generic: true)
+        let (program, code) = runsSpecialized ? specialized : program(inputs.map(\.type), output: output, generic: true, on: backend)
         var buffers: [KernelArgument] = [.buffer(y)]
         for index in 0..<3 {
             buffers.append(.buffer(index < inputs.count ? try backend.anyBuffer(of: inputs[index], name, "input \(index)") : nil))
         }
         let count = try int32(output.count, name)
         let parameters = [KernelArgument.int32(Int32(code))] + (operation.parameters + [0, 0]).prefix(2).map { KernelArgument.float($0) }
+            + [.int32(backend.streams(bytes: output.count * output.dataType.byteSize) ? 1 : 0)]
         let items = Self.items
-        if plan.flat, runsSpecialized {
+        if plan.flat, runsSpecialized, !Self.computesInVectors(inputs.map(\.type), output: output) {
             try backend.launch(
                 program, kernel: "elementwise_flat", arguments: buffers + [.int32(count)] + parameters,
                 globalSize: [GEMMTile.roundUp((output.count + items - 1) / items, 64)], localSize: [64])
