@@ -285,6 +285,7 @@ struct ElementwiseGradientTests {
             let count = shape.reduce(1, *)
             if operation.name == "Where" && index == 0 { return .bool((0..<count).map { _ in Bool.random(using: &random) }) }
             let positive = ["Log", "Sqrt", "Pow", "Reciprocal"].contains(operation.name) && index == 0
+                || operation.name == "DivSqrt" && index == 1
             return .float32((0..<count).map { _ in
                 let magnitude = Float.random(in: 0.3...2, using: &random)
                 return positive || Bool.random(using: &random) ? magnitude : -magnitude

@@ -50,6 +50,8 @@ public struct ElementwiseOperation: Sendable, CustomStringConvertible {
     public static let not = Self("Not"), and = Self("And"), or = Self("Or"), xor = Self("Xor")
     /// a · b + c (not an ONNX operator: the normalisations' scale and shift in one pass).
     public static let mulAdd = Self("MulAdd")
+    /// a · b − c (not an ONNX operator, as `mulAdd`).
+    public static let mulSub = Self("MulSub")
     /// condition ? x : y, with a bool condition first.
     public static let `where` = Self("Where")
 
@@ -61,6 +63,8 @@ public struct ElementwiseOperation: Sendable, CustomStringConvertible {
     public static func leakyReluGrad(alpha: Float = 0) -> Self { Self("LeakyReluGrad", [alpha]) }
     public static func hardSigmoid(alpha: Float = 0.2, beta: Float = 0.5) -> Self { Self("HardSigmoid", [alpha, beta]) }
     public static func elu(alpha: Float = 1) -> Self { Self("Elu", [alpha]) }
+    /// a / √(b + epsilon) (not an ONNX operator: a value over a standard deviation in one pass).
+    public static func divSqrt(epsilon: Float = 0) -> Self { Self("DivSqrt", [epsilon]) }
     /// x clamped to [min, max] (max where min > max, as PyTorch's clamp); NaN stays NaN.
     public static func clip(min: Float = -.infinity, max: Float = .infinity) -> Self { Self("Clip", [min, max]) }
 

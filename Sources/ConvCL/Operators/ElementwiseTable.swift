@@ -172,8 +172,11 @@ enum ElementwiseTable {
         .init("And", 2, .logical, "a && b") { x, _ in truth(x[0] != 0 && x[1] != 0) },
         .init("Or", 2, .logical, "a || b") { x, _ in truth(x[0] != 0 || x[1] != 0) },
         .init("Xor", 2, .logical, "(a != 0) != (b != 0)") { x, _ in truth((x[0] != 0) != (x[1] != 0)) },
-        // Not an ONNX operator: a · b + c in one pass, for the normalisations' scale and shift.
+        // Not ONNX operators: the normalisations' steps in one pass each. a · b + c and a · b − c
+        // (scale and shift), and a / √(b + ε) (a value over its standard deviation).
         .init("MulAdd", 3, .float, "a * b + c") { x, _ in x[0] * x[1] + x[2] },
+        .init("MulSub", 3, .float, "a * b - c") { x, _ in x[0] * x[1] - x[2] },
+        .init("DivSqrt", 2, .float, "a / sqrt(b + p0)", parameters: [("epsilon", 0)]) { x, p in x[0] / (x[1] + p[0]).squareRoot() },
         .init("Where", 3, .select, "(a ? b : c)", integer: { $0[0] != 0 ? $0[1] : $0[2] }) { x, _ in x[0] != 0 ? x[1] : x[2] },
     ] + DataType.allCases.map { target in
         // Casts are computed exactly by ElementwiseOperation's reference, not through Double.

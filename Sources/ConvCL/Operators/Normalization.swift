@@ -163,35 +163,31 @@ struct Normalization: Primitive {
         guard x.count > 0 else { return [x] }
         let rank = x.shape.count
         let (first, _) = try parameterShape(x.shape)
-        let epsilon = try backend.tensor(shape: [], values: [self.epsilon])
         // scale and bias as broadcast operands of x: [C, 1, …] for the channel, else as they are.
         func channelwise(_ t: Tensor) throws -> Tensor {
             if case .layer = kind { return t }
             return try t.reshaped([t.count] + Array(repeating: 1, count: rank - 2))
         }
-        // y = x · s + t, in one pass (the table's MulAdd row).
-        func affine(_ x: Tensor, _ s: Tensor, _ t: Tensor) throws -> Tensor {
-            try backend.elementwise(.mulAdd, x, s, t)
-        }
         switch kind {
         case .batch:
-            // s = scale / √(var + ε), t = bias − mean · s, on [C].
-            let s = try backend.elementwise(.div, inputs[1], backend.elementwise(.sqrt, backend.elementwise(.add, inputs[4], epsilon)))
-            let t = try backend.elementwise(.sub, inputs[2], backend.elementwise(.mul, inputs[3], s))
-            return [try affine(x, channelwise(s), channelwise(t))]
+            // y = x · s − u with s = scale / √(var + ε) and u = mean · s − bias, on [C]: three
+            // passes, one over x (the table's DivSqrt and MulSub rows).
+            let s = try backend.elementwise(.divSqrt(epsilon: epsilon), inputs[1], inputs[4])
+            let u = try backend.elementwise(.mulSub, inputs[3], s, inputs[2])
+            return [try backend.elementwise(.mulSub, x, channelwise(s), channelwise(u))]
         case .instance, .layer:
             let axes = reducedAxes(rank: rank, first: first)
             guard !axes.isEmpty else {
                 // Nothing to normalise over (an instance norm of [N, C]): each value is its own mean.
-                return [try affine(try backend.elementwise(.sub, x, x), channelwise(inputs[1]), channelwise(inputs[2]))]
+                let zeros = try backend.elementwise(.sub, x, x)
+                return [try backend.elementwise(.mulAdd, zeros, channelwise(inputs[1]), channelwise(inputs[2]))]
             }
             let mean = try backend.reduce(x, descriptor: .init(.mean, axes: axes, keepDims: true))
             let centred = try backend.elementwise(.sub, x, mean)
             let squares = try backend.elementwise(.mul, centred, centred)
             let variance = try backend.reduce(squares, descriptor: .init(.mean, axes: axes, keepDims: true))
-            let inverse = try backend.elementwise(.reciprocal, backend.elementwise(.sqrt, backend.elementwise(.add, variance, epsilon)))
-            let normalised = try backend.elementwise(.mul, centred, inverse)
-            return [try affine(normalised, channelwise(inputs[1]), channelwise(inputs[2]))]
+            let normalised = try backend.elementwise(.divSqrt(epsilon: epsilon), centred, variance)
+            return [try backend.elementwise(.mulAdd, normalised, channelwise(inputs[1]), channelwise(inputs[2]))]
         }
     }
 
@@ -203,7 +199,7 @@ struct Normalization: Primitive {
 
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
         let float = TensorType([1])
-        let elementwise = [ElementwiseOperation.add, .sub, .mul, .div, .sqrt, .reciprocal, .mulAdd].flatMap {
+        let elementwise = [ElementwiseOperation.sub, .mul, .divSqrt(), .mulAdd, .mulSub].flatMap {
             Elementwise(operation: $0).programs(for: Array(repeating: float, count: $0.arity), on: backend)
         }
         guard case .batch = kind else {

@@ -114,6 +114,13 @@ enum ElementwiseGradients {
             return [try c.op(.mul, c.dy, inside)]
         },
         "MulAdd": { c in [try c.op(.mul, c.dy, c.x[1]), try c.op(.mul, c.dy, c.x[0]), c.dy] },
+        "MulSub": { c in [try c.op(.mul, c.dy, c.x[1]), try c.op(.mul, c.dy, c.x[0]), try c.op(.neg, c.dy)] },
+        // y = a / √(b + ε): dy / √(b + ε) for a, and −y / (2 (b + ε)) · dy for b.
+        "DivSqrt": { c in
+            let shifted = try c.op(.add, c.x[1], try c.scalar(c.p[0]))
+            return [try c.op(.divSqrt(epsilon: c.p[0]), c.dy, c.x[1]),
+                    try c.op(.mul, c.dy, try c.op(.div, c.y, try c.op(.mul, shifted, try c.scalar(-2))))]
+        },
         "Where": { c in [nil, try c.op(.where, c.x[0], c.dy, try c.zeros()), try c.op(.where, c.x[0], try c.zeros(), c.dy)] },
     ]
 
