@@ -65,15 +65,18 @@ __kernel void strided_copy(
 // registers. Blocks cut by the end of an axis copy element by element. (The kernel before moved
 // one 16 × 16 block through a private array and stored the outer sizes and strides to private
 // arrays: a [16, 64, 128, 128] transpose ran at 12–13 GB/s against 14–17 for this one, the copy at
-// 30–36, in alternated runs.)
+// 30–36, in alternated runs.) With `stream` (a large output, see OpenCLBackend.streams), rows of
+// y aligned to a vector are stored non-temporally: that transpose 6.9–7.3 ms against 8.3–10.5,
+// four alternated runs.
 #define BLOCK 8
 #define BLOCKS_A 4
-#define COLUMN_OF_BLOCK(j) (element8)(r[0].s##j, r[1].s##j, r[2].s##j, r[3].s##j, r[4].s##j, r[5].s##j, r[6].s##j, r[7].s##j)
+// Column j of the 8 × 8 block v (rows v[0 .. 7]).
+#define COLUMN_OF_BLOCK(v, j) (element8)(v[0].s##j, v[1].s##j, v[2].s##j, v[3].s##j, v[4].s##j, v[5].s##j, v[6].s##j, v[7].s##j)
 
 __kernel void transpose_tiles(
     __global element* restrict y, __global const element* restrict x, const int tiles, const int outerRank,
     const int8 sizes8, const int8 xStrides8, const int8 yStrides8, const int xOffset, const int yOffset,
-    const int sizeB, const int sizeA, const int bStride, const int aStride)
+    const int sizeB, const int sizeA, const int bStride, const int aStride, const int stream)
 {
     const int t = get_global_id(0);
     if (t >= tiles) return;
@@ -89,27 +92,49 @@ __kernel void transpose_tiles(
         oy += i * lane(yStrides8, d);
     }
     const int nb = min(BLOCK, sizeB - b0);
-    for (int block = 0; block < BLOCKS_A; ++block) {
-        const int a0 = ((t % tilesA) * BLOCKS_A + block) * BLOCK;
-        const int na = min(BLOCK, sizeA - a0);
-        __global const element* source = x + ox + a0 * aStride;
-        __global element* destination = y + oy + a0;
-        if (na < BLOCK || nb < BLOCK) {
-            for (int j = 0; j < nb; ++j)
-                for (int i = 0; i < na; ++i) destination[j * bStride + i] = source[i * aStride + j];
+    for (int pair = 0; pair < BLOCKS_A; pair += 2) {
+        const int a0 = ((t % tilesA) * BLOCKS_A + pair) * BLOCK;
+        if (stream && nb == BLOCK && sizeA - a0 >= 2 * BLOCK && (size_t)(y + oy + a0) % sizeof(element8) == 0
+            && bStride % BLOCK == 0) {
+            // Two blocks side by side, so that each row of y is written 16 elements in a row:
+            // streamed one block at a time, the lines of y were left half written between blocks,
+            // and the transpose ran at either of two speeds, 7 or 13.7 ms, run to run.
+            __global const element* source = x + ox + a0 * aStride;
+            __global element* destination = y + oy + a0;
+            element8 r[BLOCK], q[BLOCK];  // rows a0 + i and a0 + 8 + i of x, columns b0 .. b0 + 7
+            #pragma unroll
+            for (int i = 0; i < BLOCK; ++i) {
+                r[i] = vload8(0, source + i * aStride);
+                q[i] = vload8(0, source + (BLOCK + i) * aStride);
+            }
+#define STREAM_ROW(j) \
+            __builtin_nontemporal_store(COLUMN_OF_BLOCK(r, j), (__global element8*)(destination + j * bStride)); \
+            __builtin_nontemporal_store(COLUMN_OF_BLOCK(q, j), (__global element8*)(destination + j * bStride + BLOCK));
+            STREAM_ROW(0) STREAM_ROW(1) STREAM_ROW(2) STREAM_ROW(3) STREAM_ROW(4) STREAM_ROW(5) STREAM_ROW(6) STREAM_ROW(7)
             continue;
         }
-        element8 r[BLOCK];  // r[i]: row a0 + i of x, columns b0 .. b0 + 7
-        #pragma unroll
-        for (int i = 0; i < BLOCK; ++i) r[i] = vload8(0, source + i * aStride);
-        vstore8(COLUMN_OF_BLOCK(0), 0, destination);
-        vstore8(COLUMN_OF_BLOCK(1), 0, destination + bStride);
-        vstore8(COLUMN_OF_BLOCK(2), 0, destination + 2 * bStride);
-        vstore8(COLUMN_OF_BLOCK(3), 0, destination + 3 * bStride);
-        vstore8(COLUMN_OF_BLOCK(4), 0, destination + 4 * bStride);
-        vstore8(COLUMN_OF_BLOCK(5), 0, destination + 5 * bStride);
-        vstore8(COLUMN_OF_BLOCK(6), 0, destination + 6 * bStride);
-        vstore8(COLUMN_OF_BLOCK(7), 0, destination + 7 * bStride);
+        for (int block = pair; block < pair + 2; ++block) {
+            const int a0 = ((t % tilesA) * BLOCKS_A + block) * BLOCK;
+            const int na = min(BLOCK, sizeA - a0);
+            __global const element* source = x + ox + a0 * aStride;
+            __global element* destination = y + oy + a0;
+            if (na < BLOCK || nb < BLOCK) {
+                for (int j = 0; j < nb; ++j)
+                    for (int i = 0; i < na; ++i) destination[j * bStride + i] = source[i * aStride + j];
+                continue;
+            }
+            element8 r[BLOCK];  // r[i]: row a0 + i of x, columns b0 .. b0 + 7
+            #pragma unroll
+            for (int i = 0; i < BLOCK; ++i) r[i] = vload8(0, source + i * aStride);
+            vstore8(COLUMN_OF_BLOCK(r, 0), 0, destination);
+            vstore8(COLUMN_OF_BLOCK(r, 1), 0, destination + bStride);
+            vstore8(COLUMN_OF_BLOCK(r, 2), 0, destination + 2 * bStride);
+            vstore8(COLUMN_OF_BLOCK(r, 3), 0, destination + 3 * bStride);
+            vstore8(COLUMN_OF_BLOCK(r, 4), 0, destination + 4 * bStride);
+            vstore8(COLUMN_OF_BLOCK(r, 5), 0, destination + 5 * bStride);
+            vstore8(COLUMN_OF_BLOCK(r, 6), 0, destination + 6 * bStride);
+            vstore8(COLUMN_OF_BLOCK(r, 7), 0, destination + 7 * bStride);
+        }
     }
 }
 

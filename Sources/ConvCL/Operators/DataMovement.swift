@@ -109,7 +109,8 @@ extension OpenCLBackend {
                             try ints(outer), try ints(Array(xs.prefix(r - 2))), try ints(Array(ys.prefix(r - 2))),
                             .int32(try int32(map.offset, operation)), .int32(try int32(yOffset, operation)),
                             .int32(try int32(sizes[r - 2], operation)), .int32(try int32(sizes[r - 1], operation)),
-                            .int32(try int32(ys[r - 2], operation)), .int32(try int32(xs[r - 1], operation))],
+                            .int32(try int32(ys[r - 2], operation)), .int32(try int32(xs[r - 1], operation)),
+                            .int32(streams(bytes: count * type.byteSize) ? 1 : 0)],
                 globalSize: [GEMMTile.roundUp(tiles, 64)], localSize: [64])
             return
         }

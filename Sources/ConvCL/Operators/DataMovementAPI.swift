@@ -62,13 +62,16 @@ enum DataMovement {
             // And the inner axes of a larger one swapped (transpose_tiles): whole 8 × 8 blocks and
             // cut ones, tiles of 32 cut short by the axis's end, a second axis of 2 to 15, and two
             // outer axes that do not merge; and pairs of an inner axis of even length moved
-            // together (as 8-byte elements where elements are 4 bytes).
+            // together (as 8-byte elements where elements are 4 bytes). `aligned` has output rows
+            // of a multiple of 8 elements, which a large output stores non-temporally.
             let large = [2, Int.random(in: 16...40, using: &random), Int.random(in: 16...40, using: &random)]
+            let aligned = [3, 8 * Int.random(in: 2...5, using: &random), Int.random(in: 16...40, using: &random)]
             let narrow = [2, Int.random(in: 16...40, using: &random), Int.random(in: 2...15, using: &random)]
             let outer = [2, 3, Int.random(in: 16...40, using: &random), Int.random(in: 8...20, using: &random)]
             let pairs = [2, Int.random(in: 1...9, using: &random), Int.random(in: 1...9, using: &random), 2 * Int.random(in: 1...3, using: &random)]
             return [(Transpose(permutation: shape.indices.shuffled(using: &random)), [shape]), (Transpose(permutation: nil), [shape]),
                     (Transpose(permutation: [0, 2, 1]), [large]), (Transpose(permutation: [0, 2, 1]), [narrow]),
+                    (Transpose(permutation: [0, 2, 1]), [aligned]),
                     (Transpose(permutation: [1, 0, 3, 2]), [outer]), (Transpose(permutation: [0, 2, 1, 3]), [pairs])]
         },
         entry("Slice") { random in
