@@ -13,7 +13,7 @@
 // GENERIC (the first-call program, see KernelTier) keeps the strided kernel alone and scalar, its
 // loops not vectorised: it builds in half the time.
 //
-// `stream` (from the host: the output is larger than half the device's cache) stores the vectors
+// `stream` (from the host: an output of half the device's cache or more) stores the vectors
 // with non-temporal stores, which write whole lines to memory without reading them first: a
 // kernel that reads one array and writes another moves two thirds of the bytes (an add of 2^24
 // floats 1.35–1.7× faster on PoCL, AVX2). A smaller output stays in the cache for the next op.
