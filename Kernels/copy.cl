@@ -66,12 +66,15 @@ __kernel void strided_copy(
 // one 16 × 16 block through a private array and stored the outer sizes and strides to private
 // arrays: a [16, 64, 128, 128] transpose ran at 12–13 GB/s against 14–17 for this one, the copy at
 // 30–36, in alternated runs.) With `stream` (a large output, see OpenCLBackend.streams), rows of
-// y aligned to a vector are stored non-temporally: that transpose 6.9–7.3 ms against 8.3–10.5,
+// y aligned to a vector are stored non-temporally: that transpose 6.8–8.2 ms against 9.0–9.6,
 // four alternated runs.
 #define BLOCK 8
 #define BLOCKS_A 4
-// Column j of the 8 × 8 block v (rows v[0 .. 7]).
+// Column j of the 8 × 8 block v (rows v[0 .. 7]), and STORE_ROW(j) for each row j of a block's
+// output.
 #define COLUMN_OF_BLOCK(v, j) (element8)(v[0].s##j, v[1].s##j, v[2].s##j, v[3].s##j, v[4].s##j, v[5].s##j, v[6].s##j, v[7].s##j)
+#define EACH_ROW_OF_BLOCK(STORE_ROW) \
+    STORE_ROW(0) STORE_ROW(1) STORE_ROW(2) STORE_ROW(3) STORE_ROW(4) STORE_ROW(5) STORE_ROW(6) STORE_ROW(7)
 
 __kernel void transpose_tiles(
     __global element* restrict y, __global const element* restrict x, const int tiles, const int outerRank,
@@ -110,7 +113,7 @@ __kernel void transpose_tiles(
 #define STREAM_ROW(j) \
             __builtin_nontemporal_store(COLUMN_OF_BLOCK(r, j), (__global element8*)(destination + j * bStride)); \
             __builtin_nontemporal_store(COLUMN_OF_BLOCK(q, j), (__global element8*)(destination + j * bStride + BLOCK));
-            STREAM_ROW(0) STREAM_ROW(1) STREAM_ROW(2) STREAM_ROW(3) STREAM_ROW(4) STREAM_ROW(5) STREAM_ROW(6) STREAM_ROW(7)
+            EACH_ROW_OF_BLOCK(STREAM_ROW)
             continue;
         }
         for (int block = pair; block < pair + 2; ++block) {
@@ -126,14 +129,8 @@ __kernel void transpose_tiles(
             element8 r[BLOCK];  // r[i]: row a0 + i of x, columns b0 .. b0 + 7
             #pragma unroll
             for (int i = 0; i < BLOCK; ++i) r[i] = vload8(0, source + i * aStride);
-            vstore8(COLUMN_OF_BLOCK(r, 0), 0, destination);
-            vstore8(COLUMN_OF_BLOCK(r, 1), 0, destination + bStride);
-            vstore8(COLUMN_OF_BLOCK(r, 2), 0, destination + 2 * bStride);
-            vstore8(COLUMN_OF_BLOCK(r, 3), 0, destination + 3 * bStride);
-            vstore8(COLUMN_OF_BLOCK(r, 4), 0, destination + 4 * bStride);
-            vstore8(COLUMN_OF_BLOCK(r, 5), 0, destination + 5 * bStride);
-            vstore8(COLUMN_OF_BLOCK(r, 6), 0, destination + 6 * bStride);
-            vstore8(COLUMN_OF_BLOCK(r, 7), 0, destination + 7 * bStride);
+#define PLAIN_ROW(j) vstore8(COLUMN_OF_BLOCK(r, j), 0, destination + j * bStride);
+            EACH_ROW_OF_BLOCK(PLAIN_ROW)
         }
     }
 }

@@ -214,7 +214,7 @@ struct Elementwise: Primitive {
         let code = rows.firstIndex { $0.name == operation.row.name }!
         let variant = types.map(\.rawValue).joined(separator: ",") + "->\(output.dataType)" + (generic ? " generic" : "")
         let spec = ProgramSpec(
-            "elementwise", ["LANES": Softmax.lanes(on: backend)], variant: variant, header: lines.joined(separator: "\n") + "\n")
+            "elementwise", ["LANES": backend.lanes], variant: variant, header: lines.joined(separator: "\n") + "\n")
         return (spec, code)
     }
 

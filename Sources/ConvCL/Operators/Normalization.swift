@@ -37,14 +37,11 @@ struct Softmax: Primitive {
         return [.float32(y)]
     }
 
-    /// The floats of the softmax kernels' vectors on `backend`: its vector width, 8 or 16.
-    static func lanes(on backend: OpenCLBackend) -> Int { backend.vectorWidth >= 16 ? 16 : 8 }
-
     /// The most vectors of columns a softmax_columns work-item takes (its private arrays' size).
     static let maxVectors = 32
 
     static func program(on backend: OpenCLBackend) -> ProgramSpec {
-        ProgramSpec("softmax", ["LANES": lanes(on: backend), "MAX_VECTORS": maxVectors])
+        ProgramSpec("softmax", ["LANES": backend.lanes, "MAX_VECTORS": maxVectors])
     }
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {
@@ -61,7 +58,7 @@ struct Softmax: Primitive {
                 globalSize: [outer])
         } else {
             // Up to maxVectors a work-item, fewer where that leaves under 4 work-items a compute unit.
-            let lanes = Self.lanes(on: backend)
+            let lanes = backend.lanes
             let rowVectors = (inner + lanes - 1) / lanes
             var vectors = min(Self.maxVectors, rowVectors)
             while vectors > 1, outer * ((rowVectors + vectors - 1) / vectors) < 4 * backend.device.computeUnits {
