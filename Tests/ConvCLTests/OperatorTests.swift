@@ -34,9 +34,9 @@ struct OperatorTests {
     }
 }
 
-@Suite("Log at the edges of float32", .needsOpenCL)
-struct LogEdgeTests {
-    @Test("within 1 ulp of the Double logarithm over random bit patterns, subnormals and values near 1; log ±0 = -inf, log +inf = +inf, NaN below 0; on the vectorised and the generic programs")
+@Suite("Log and Exp at the edges of float32", .needsOpenCL)
+struct TranscendentalEdgeTests {
+    @Test("log within 1 ulp of the Double logarithm over random bit patterns, subnormals and values near 1; log ±0 = -inf, log +inf = +inf, NaN below 0; on the vectorised and the generic programs")
     func log() throws {
         var random = TestRandom()
         // Every positive finite float is as likely (subnormals among them), then values near 1,
@@ -44,19 +44,44 @@ struct LogEdgeTests {
         var values = (0..<(1 << 16)).map { _ in Float(bitPattern: UInt32(random.int(1...0x7f7f_ffff))) }
         values += (0..<4096).map { _ in 1 + Float(random.int(-1 << 20...1 << 20)) * 0x1p-30 }
         values += [.leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, 0x1.6a09e6p-1, 0x1.6a09e8p-1, 1, 2, 0.5]
-        let specials: [(Float, Float)] = [(0, -.infinity), (-0.0, -.infinity), (.infinity, .infinity), (-1, .nan), (-.infinity, .nan), (.nan, .nan)]
+        try check(
+            .log, values, exact: Foundation.log, ulps: 1, seed: random.seed,
+            specials: [(0, -.infinity), (-0.0, -.infinity), (.infinity, .infinity), (-1, .nan), (-.infinity, .nan), (.nan, .nan)])
+    }
+
+    @Test("exp within 1.5 ulp of the Double exponential over its whole range, subnormal results included; exp -inf = 0, exp +inf = +inf, overflow to +inf, underflow to 0, NaN stays NaN; on the vectorised and the generic programs")
+    func exp() throws {
+        var random = TestRandom()
+        // Uniform over the inputs whose exp is a finite float (down to the subnormals' end), then
+        // values near 0, then the edges: the largest finite result, the least normal and least
+        // subnormal ones.
+        var values = (0..<(1 << 16)).map { _ in Float(random.int(-1_037_000...887_228)) * 1e-4 }
+        values += (0..<4096).map { _ in Float(random.int(-1 << 20...1 << 20)) * 0x1p-30 }
+        values += [88.72283, 88.7, -87.33654, -87.34, -103.27893, -103.97, 0x1p-20, -0x1p-20, 1, -1]
+        try check(
+            .exp, values, exact: Foundation.exp, ulps: 1.5, seed: random.seed,
+            specials: [(0, 1), (-0.0, 1), (-.infinity, 0), (.infinity, .infinity), (88.73, .infinity), (1000, .infinity),
+                       (-104.5, 0), (-1000, 0), (.nan, .nan)])
+    }
+
+    /// `operation` of `values` on both tiers: within `ulps` of `exact` (in ulps of the exact
+    /// value rounded to float, so at least the least subnormal), and `specials` exactly.
+    private func check(
+        _ operation: ElementwiseOperation, _ values: [Float], exact: (Double) -> Double, ulps: Double, seed: UInt64,
+        specials: [(Float, Float)]
+    ) throws {
         let all = values + specials.map(\.0)
         for tier in [KernelTier.specialized, .generic] {
             let backend = try OpenCLBackend(device: .automatic, kernelTier: tier)
-            let y = try backend.elementwise(.log, try backend.tensor(shape: [all.count], values: all)).values()
+            let y = try backend.elementwise(operation, try backend.tensor(shape: [all.count], values: all)).values()
             // The largest error in ulps of the exact value, and where.
             let (worst, x) = zip(values, y).map { x, value in
-                let exact = Foundation.log(Double(x))
+                let exact = exact(Double(x))
                 return (abs(Double(value) - exact) / Double(Float(exact).ulp), x)
             }.max { $0.0 < $1.0 }!
-            #expect(worst <= 1, "log(\(x)) is \(worst) ulp off; \(backend.kernelTier); seed \(random.seed)")
+            #expect(worst <= ulps, "\(operation)(\(x)) is \(worst) ulp off; \(backend.kernelTier); seed \(seed)")
             for ((x, expected), value) in zip(specials, y.suffix(specials.count)) {
-                #expect(expected.isNaN ? value.isNaN : value == expected, "log(\(x)) = \(value); \(backend.kernelTier)")
+                #expect(expected.isNaN ? value.isNaN : value == expected, "\(operation)(\(x)) = \(value); \(backend.kernelTier)")
             }
         }
     }

@@ -125,7 +125,7 @@ enum ElementwiseTable {
         .init("Abs", 1, .numeric, "fabs(a)", integerOpenCL: "(a < 0 ? -a : a)", integer: { $0[0] < 0 ? 0 &- $0[0] : $0[0] }) { x, _ in abs(x[0]) },
         .init("Sqrt", 1, .float, "sqrt(a)") { x, _ in x[0].squareRoot() },
         .init("Reciprocal", 1, .float, "1.0f / a") { x, _ in 1 / x[0] },
-        .init("Exp", 1, .float, "exp(a)") { x, _ in exp(x[0]) },
+        .init("Exp", 1, .float, "exp_float(a)") { x, _ in exp(x[0]) },
         .init("Log", 1, .float, "log_float(a)") { x, _ in log(x[0]) },
         .init("Erf", 1, .float, "erf(a)") { x, _ in erf(x[0]) },
         .init("Floor", 1, .float, "floor(a)") { x, _ in x[0].rounded(.down) },
@@ -141,12 +141,12 @@ enum ElementwiseTable {
         .init("LeakyReluGrad", 2, .float, "(b > 0.0f ? a : p0 == 0.0f ? 0.0f : p0 * a)", parameters: [("alpha", 0)]) { x, p in
             x[1] > 0 ? x[0] : p[0] == 0 ? 0 : p[0] * x[0]
         },
-        .init("Sigmoid", 1, .float, "1.0f / (1.0f + exp(-a))") { x, _ in 1 / (1 + exp(-x[0])) },
+        .init("Sigmoid", 1, .float, "1.0f / (1.0f + exp_float(-a))") { x, _ in 1 / (1 + exp(-x[0])) },
         .init("HardSigmoid", 1, .float, "clip_float(p0 * a + p1, 0.0f, 1.0f)", parameters: [("alpha", 0.2), ("beta", 0.5)]) {
             x, p in clip(p[0] * x[0] + p[1], 0, 1)
         },
         .init("Tanh", 1, .float, "tanh(a)") { x, _ in tanh(x[0]) },
-        .init("Softplus", 1, .float, "((a > 0.0f ? a : 0.0f) + log1p(exp(-fabs(a))))") { x, _ in
+        .init("Softplus", 1, .float, "((a > 0.0f ? a : 0.0f) + log1p(exp_float(-fabs(a))))") { x, _ in
             (x[0] > 0 ? x[0] : 0) + log1p(exp(-abs(x[0])))
         },
         .init("Elu", 1, .float, "(a < 0.0f ? p0 * expm1(a) : a)", parameters: [("alpha", 1)]) { x, p in
@@ -157,7 +157,7 @@ enum ElementwiseTable {
         .init("Gelu", 1, .float, "(0.5f * a * erfc(-a * M_SQRT1_2_F))") { x, _ in
             0.5 * x[0] * (1 + erf(x[0] / 2.0.squareRoot()))
         },
-        .init("GeluTanh", 1, .float, "(a / (1.0f + exp(-1.5957691216057308f * (a + 0.044715f * a * a * a))))") { x, _ in
+        .init("GeluTanh", 1, .float, "(a / (1.0f + exp_float(-1.5957691216057308f * (a + 0.044715f * a * a * a))))") { x, _ in
             0.5 * x[0] * (1 + tanh((2 / Double.pi).squareRoot() * (x[0] + 0.044715 * x[0] * x[0] * x[0])))
         },
         .init("Clip", 1, .float, "clip_float(a, p0, p1)", parameters: [("min", -.infinity), ("max", .infinity)]) { x, p in
