@@ -1,7 +1,7 @@
 import Foundation
 
 /// Softmax and LogSoftmax along one axis (ONNX opset 13): exp(x − max) / Σ exp(x − max), and its
-/// log, (x − max) − log Σ exp(x − max), so that no exp overflows. On OpenCL: one kernel that reads
+/// log, (x − max) − log Σ exp(x − max), so that no exp overflows. On OpenCL: one kernel that sweeps
 /// each run along the axis three times (`Kernels/softmax.cl`).
 struct Softmax: Primitive {
     let axis: Int
@@ -40,8 +40,12 @@ struct Softmax: Primitive {
     /// The most vectors of columns a softmax_columns work-item takes (its private arrays' size).
     static let maxVectors = 32
 
+    /// The floats of softmax_columns' private tile (64 KiB, in a CPU core's level-2 cache), and
+    /// none on other devices, whose private memory is their registers.
+    static func tileFloats(on backend: OpenCLBackend) -> Int { backend.device.kind == .cpu ? 16384 : 0 }
+
     static func program(on backend: OpenCLBackend) -> ProgramSpec {
-        ProgramSpec("softmax", ["LANES": backend.lanes, "MAX_VECTORS": maxVectors])
+        ProgramSpec("softmax", ["LANES": backend.lanes, "MAX_VECTORS": maxVectors, "TILE": tileFloats(on: backend)])
     }
 
     func encode(_ inputs: [Tensor], outputs: [TensorType], on backend: OpenCLBackend) throws -> [Tensor] {

@@ -38,8 +38,13 @@ enum OperatorRegistry {
             let axis = Int.random(in: -shape.count..<shape.count, using: &random)
             // And the kernels' edges: runs along the last axis longer than a vector with a tail;
             // columns fewer than a vector; and more than one work-item's 32 vectors with a partial
-            // last one (also split into smaller blocks where the outer axes are short).
-            let edges: [([Int], Int)] = [([3, 37], -1), ([2, 7, 3], 1), ([2, 5, 300 + Int.random(in: 1...7, using: &random)], 1), ([1, 4, 530], 1)]
+            // last one (also split into smaller blocks where the outer axes are short); runs of
+            // which a CPU's tile holds fewer vectors than a work-item takes (chunks, the last one
+            // partial), and runs longer than the tile holds (read from x and y again).
+            let edges: [([Int], Int)] = [
+                ([3, 37], -1), ([2, 7, 3], 1), ([2, 5, 300 + Int.random(in: 1...7, using: &random)], 1), ([1, 4, 530], 1),
+                ([2, 300 + Int.random(in: 1...7, using: &random), 260], 1), ([1, 2049 + Int.random(in: 1...7, using: &random), 9], 1),
+            ]
             return ([(shape, axis)] + edges).flatMap { shape, axis in
                 [Softmax(axis: axis, log: false), Softmax(axis: axis, log: true)].map { finiteSample($0, [shape], &random) }
             }
