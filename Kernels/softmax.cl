@@ -5,7 +5,8 @@
 // One work-item takes a run (or a block of runs) in three passes, in a fixed order, so that the
 // same inputs give the same bits: the maximum; exp(x − m) and its sum, the exps kept in the
 // output (or a private tile, below); the outputs (softmax multiplies the kept exps by 1 / s, so
-// each value has one exp and no division; LogSoftmax reads x again). Vectors of LANES floats (see the prelude).
+// each value has one exp and no division; LogSoftmax reads x again). Vectors of LANES floats
+// (see the prelude).
 
 // Lanes 0 … count − 1 of p (count ≤ LANES; one load when count = LANES), zeros after them.
 ALWAYS_INLINE floatL load_lanes(__global const float* p, const int count)
@@ -46,7 +47,7 @@ ALWAYS_INLINE float lane_sum(const floatL v)
 // copies them into the tile, where the other two read and keep the exps: x is read once and y
 // written once. Without it, they read x again and keep the exps in y. (Rows inner floats apart
 // share the same cache sets when inner · 4 is a multiple of 4 KiB, so the global reads of the
-// later passes missed the caches: [16, 256, 32, 32] along axis 1 ran 1.2–1.3× faster tiled.)
+// later passes missed the caches: [16, 256, 32, 32] along axis 1 ran 1.16× faster tiled.)
 // The three passes over the columns of [start, start + used vectors): the first keeps each input
 // with KEEP_INPUT(i, v, value), the second reads it with KEPT(i, v) and keeps its exp with
 // KEEP_EXP(i, v, value), and the last reads LAST(i, v).
