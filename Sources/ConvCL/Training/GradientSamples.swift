@@ -7,13 +7,26 @@ extension OperatorRegistry {
             // Index 0: groups at stride 1 along the width, summed along rows; 4: 16 filters a group or
             // more, whose gradient is the GEMM, over enough positions for its reduction to run in
             // chunks; 5: 3×3 at stride 1 with 16 channels or more as well, whose gradient runs
-            // through Winograd's transforms.
-            (0..<6).map { index in
+            // through Winograd's transforms; 6: as 0 with rows of 30 windows or more, in whole
+            // chunks of 16, a last chunk overlapping the one before, and the outputs beside the
+            // pads one by one, over one or two blocks of 8 taps.
+            (0..<7).map { index in
                 func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
                 if index == 5 {
                     let descriptor = Conv2DDescriptor(
                         padding: .explicit((0..<4).map { _ in draw(0...2) }), mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), draw(16...17), draw(5...14), draw(5...14)], weight = [draw(16...18), input[1], 3, 3]
+                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
+                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                }
+                if index == 6 {
+                    let groups = draw(2...3), perGroup = draw(1...2), kernel = [draw(1...3), draw(1...11)]
+                    let dilation = [draw(1...2), draw(1...2)], pads = [draw(0...2), draw(0...3), draw(0...2), draw(0...3)]
+                    let descriptor = Conv2DDescriptor(
+                        stride: [draw(1...2), 1], padding: .explicit(pads), dilation: dilation, groups: groups,
+                        mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
+                    let input = [draw(1...2), groups * perGroup, dilation[0] * (kernel[0] - 1) + 1 + draw(0...4), dilation[1] * (kernel[1] - 1) + draw(30...60)]
+                    let weight = [groups * draw(1...3), perGroup] + kernel
                     let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
                     return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
                 }
