@@ -49,7 +49,7 @@ typedef long16 unaligned_long16 __attribute__((aligned(8)));
 #define STORE(T, v, p) STORE_AS(T, v, p)
 
 // floatL: vectors of LANES floats, a build define, 8 or 16: the device's vector width
-// (OpenCLBackend.lanes) in softmax, 16 in the elementwise float programs (Elementwise.lanes) and in
+// (Softmax.lanes) in softmax, 16 in the elementwise float programs (Elementwise.lanes) and in
 // the others, which are written in float16: on AVX2, conv2d_direct in float8 ran 0.4–0.9× the
 // speed of float16 (docs/performance.md). store_prefix and store_inside store floatL vectors.
 #ifndef LANES

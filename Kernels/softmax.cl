@@ -112,6 +112,8 @@ __kernel void softmax_columns(
 #define GLOBAL_KEPT(i, v) load_lanes(x + AT(i, v), COUNT(v))
 #define GLOBAL_LAST(i, v) load_lanes((logarithm ? x : y) + AT(i, v), COUNT(v))
     COLUMN_PASSES(NOTHING, GLOBAL_KEPT, GLOBAL_KEEP, GLOBAL_LAST)
+#undef COUNT
+#undef AT
 }
 
 // inner = 1 (the last axis): work-item o takes run o, LANES values at a time, then the rest one

@@ -125,7 +125,7 @@ __kernel void conv_weight_grad_rows(
             for (int ow = side ? owHigh + 16 : 0; ow < (side ? OW : owLow); ++ow) {
                 for (int j = 0; j < 8 && s0 + j < S; ++j) {
                     const int column = ow - padLeft + (s0 + j) * dilationW;
-                    if (column >= 0 && column < W) extra[j] = fma(dyRow[ow], x[(size_t)ih * W + column], extra[j]);
+                    if (column >= 0 && column < W) extra[j] = fma(dyRow[ow], x[xRow + ow + j * dilationW], extra[j]);
                 }
             }
             continue;

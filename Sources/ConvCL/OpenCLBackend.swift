@@ -19,9 +19,6 @@ public final class OpenCLBackend: Backend {
     /// The SIMD width (floats) the kernels' tile sizes are chosen for: the device's preferred float
     /// vector width, or `CONVCL_VECTOR_WIDTH`.
     let vectorWidth: Int
-    /// LANES, the floats of the vectors of softmax's kernels (written in the prelude's floatL):
-    /// the vector width, 8 or 16. (The elementwise programs take 16 on every device.)
-    var lanes: Int { vectorWidth >= 16 ? 16 : 8 }
     /// The output size in bytes from which kernels store non-temporally (see `streams(bytes:)`).
     let streamingBytes: Int
     /// The GEMM kernel's register tile for this device.
