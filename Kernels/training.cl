@@ -57,12 +57,18 @@ __kernel void conv_weight_grad(
 }
 
 // The same gradient for a stride of 1 along the width, summed along output rows in vectors: work-item
-// (b, kc, part) takes filter k = kc / (C/groups), channel c = kc % (C/groups), tap row r and up to
-// 8 taps s from b's block of 8 (b = r · ceil(S / 8) + block), and adds, over the output rows
-// n·OH + oh of its part (rowsPerPart of them), 16 output positions at a time: the output
-// gradient's row times the input row the tap reads, shifted by the tap (zeros outside the input).
-// Each tap's 16 lanes are then added in a fixed order, into partials[part][k][c][r][s]; the parts
-// are summed afterwards.
+// (b, kc, part) takes filter k = kc / (C/groups), channel c = kc % (C/groups) and taps
+// t = 16·b … 16·b + 15 of the R × S kernel (r = t / S, s = t % S), and adds, over the output rows
+// n·OH + oh of its part (rowsPerPart of them), each tap's product of the output gradient's row
+// with the input row the tap reads, 16 output positions at a time. Only the outputs whose tap
+// lands inside the input count: whole chunks from the first of them, then one chunk ending at
+// the last, its lanes already counted left out by a select; no load is tested. The taps' sums
+// wait in a private array from row to row, while the output gradient's row stays in the
+// first-level cache for all the taps, and each input row for the next output rows. (With one
+// row of taps a work-item, as before, and the taps inner, a 3 × 3 kernel read the output
+// gradient from memory three times and spilled its sums in the hot loop.) Each tap's 16 lanes
+// are then added in a fixed order, into partials[part][k][c][r][s]; the parts are summed
+// afterwards.
 inline float lane_sum(const float16 v)
 {
     const float8 eight = LOW8(v) + HIGH8(v);
@@ -70,77 +76,61 @@ inline float lane_sum(const float16 v)
     return (four.x + four.y) + (four.z + four.w);
 }
 
+#define TAPS_PER_ITEM 16
+
 __kernel void conv_weight_grad_rows(
     __global float* restrict partials, __global const float* restrict input, __global const float* restrict gradOutput,
     const int N, const int C, const int H, const int W, const int K, const int OH, const int OW,
     const int R, const int S, const int strideH, const int padTop, const int padLeft,
     const int dilationH, const int dilationW, const int groups, const int flipped, const int rowsPerPart)
 {
-    const int blocks = (S + 7) / 8;
     const int b = get_global_id(0), kc = get_global_id(1), part = get_global_id(2);
     const int channelsPerGroup = C / groups, filtersPerGroup = K / groups;
-    if (b >= R * blocks || kc >= K * channelsPerGroup) return;
+    const int t0 = b * TAPS_PER_ITEM;
+    if (t0 >= R * S || kc >= K * channelsPerGroup) return;
     const int k = kc / channelsPerGroup, c = kc % channelsPerGroup;
-    const int r = b / blocks, s0 = b % blocks * 8;
     const int channel = k / filtersPerGroup * channelsPerGroup + c;
-    const int span = (min(S - s0, 8) - 1) * dilationW;  // from the block's first window to its last
-    float16 sums[8];  // unrolled loops over it keep it in registers
-#pragma unroll
-    for (int j = 0; j < 8; ++j) sums[j] = (float16)(0.0f);
+    const int taps = min(R * S - t0, TAPS_PER_ITEM);
+    const int r0 = t0 / S, s0 = t0 % S;
+    const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    float16 sums[TAPS_PER_ITEM];
+    for (int j = 0; j < taps; ++j) sums[j] = (float16)(0.0f);
     const int last = min(N * OH, (part + 1) * rowsPerPart);
-    // The outputs [owLow, owHigh + 16) of a row whose windows are all inside the input row, when
-    // there are 16 of them: there, chunks of 16 from owLow on, then one ending at owHigh + 16 (its
-    // lanes below `covered` already counted), with whole loads and no test; the few outputs
-    // outside (at most the pads' width) one by one into `extra`. (Chunk by chunk with a test each,
-    // the chunks at the edges, half of a 56-wide row's, took 2/3 of the depthwise case's time;
-    // this way it is 1.09× faster.)
-    const int owLow = max(0, padLeft - s0 * dilationW);
-    const int owHigh = min(OW - 16, W - 16 - span + padLeft - s0 * dilationW);
-    const bool wide = owHigh >= owLow;
-    const int covered = owLow + (owHigh - owLow) / 16 * 16 + 16;  // the end of the last whole chunk
-    const int16 seen = (int16)(owHigh) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) < covered;
-    float extra[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     for (int row = part * rowsPerPart; row < last; ++row) {
         const int n = row / OH, oh = row - n * OH;
-        const int ih = oh * strideH - padTop + r * dilationH;
-        if (ih < 0 || ih >= H) continue;
         __global const float* x = input + ((size_t)n * C + channel) * H * W;
         __global const float* dy = gradOutput + ((size_t)n * K + k) * OH * OW;
-        const int xRow = ih * W - padLeft + s0 * dilationW;  // output ow's first window at x + xRow + ow
         __global const float* dyRow = dy + (size_t)oh * OW;
-        if (wide) {
-            for (int ow = owLow; ow <= owHigh; ow += 16) {
-                const float16 d = load_whole16(dyRow + ow);
-#pragma unroll
-                for (int j = 0; j < 8; ++j)
-                    if (s0 + j < S) sums[j] = fma(d, load_whole16(x + (xRow + ow + j * dilationW)), sums[j]);
-            }
-            if (covered < owHigh + 16) {
-                const float16 d = load_whole16(dyRow + owHigh);
-#pragma unroll
-                for (int j = 0; j < 8; ++j)
-                    if (s0 + j < S) sums[j] = select(fma(d, load_whole16(x + (xRow + owHigh + j * dilationW)), sums[j]), sums[j], seen);
-            }
-            for (int side = 0; side < 2; ++side)
-            for (int ow = side ? owHigh + 16 : 0; ow < (side ? OW : owLow); ++ow) {
-                for (int j = 0; j < 8 && s0 + j < S; ++j) {
-                    const int column = ow - padLeft + (s0 + j) * dilationW;
-                    if (column >= 0 && column < W) extra[j] = fma(dyRow[ow], x[xRow + ow + j * dilationW], extra[j]);
+        for (int j = 0, r = r0, s = s0; j < taps; ++j, s = s + 1 < S ? s + 1 : 0, r += s == 0) {
+            const int ih = oh * strideH - padTop + r * dilationH;
+            // Output ow reads x[ih][ow + shift], inside the input for ow in [low, high).
+            const int shift = s * dilationW - padLeft;
+            const int low = max(0, -shift), high = min(OW, W - shift);
+            if (ih < 0 || ih >= H || high <= low) continue;
+            __global const float* xRow = x + (size_t)ih * W;
+            float16 even = (float16)(0.0f), odd = (float16)(0.0f);
+            if (high - low >= 16) {
+                int ow = low;
+                for (; ow + 32 <= high; ow += 32) {
+                    even = fma(load_whole16(dyRow + ow), load_whole16(xRow + (ow + shift)), even);
+                    odd = fma(load_whole16(dyRow + ow + 16), load_whole16(xRow + (ow + shift + 16)), odd);
                 }
+                if (ow + 16 <= high) {
+                    even = fma(load_whole16(dyRow + ow), load_whole16(xRow + (ow + shift)), even);
+                    ow += 16;
+                }
+                if (ow < high) {
+                    const int end = high - 16;
+                    odd = select(fma(load_whole16(dyRow + end), load_whole16(xRow + (end + shift)), odd), odd, lane < ow - end);
+                }
+            } else {  // fewer than 16 outputs: one chunk, the lanes outside either row zero
+                even = load_chunk(dy, OH * OW, oh, low, OW, true) * load_chunk(x, H * W, ih, low + shift, W, true);
             }
-            continue;
-        }
-        for (int ow = 0; ow < OW; ow += 16) {  // rows narrower than 16 windows
-            const int start = ow - padLeft + s0 * dilationW;
-            const float16 d = load_chunk(dy, OH * OW, oh, ow, OW, true);
-#pragma unroll
-            for (int j = 0; j < 8; ++j)
-                if (s0 + j < S) sums[j] = fma(d, load_chunk(x, H * W, ih, start + j * dilationW, W, true), sums[j]);
+            sums[j] += even + odd;
         }
     }
-    const int tapR = flipped ? R - 1 - r : r;
-    __global float* destination = partials + ((size_t)part * K * channelsPerGroup + kc) * R * S + tapR * S;
-    for (int j = 0; j < 8 && s0 + j < S; ++j) destination[flipped ? S - 1 - (s0 + j) : s0 + j] = lane_sum(sums[j]) + extra[j];
+    __global float* destination = partials + ((size_t)part * K * channelsPerGroup + kc) * R * S;
+    for (int j = 0; j < taps; ++j) destination[flipped ? R * S - 1 - (t0 + j) : t0 + j] = lane_sum(sums[j]);
 }
 
 // The gradient of pooling's input: each input element sums the output gradients of the windows

@@ -136,13 +136,13 @@ struct ConvWeightGradient: Primitive {
     }
 
     /// Few channels a group (depthwise; a 3×3 over one spectrogram channel): each
-    /// work-item of `conv_weight_grad_rows` sums up to 8 taps of one filter and channel along
+    /// work-item of `conv_weight_grad_rows` sums up to 16 taps of one filter and channel along
     /// output rows, 16 positions at a time, reading the output gradient's row once for them all;
     /// the rows are cut into parts for 64 work-items a core, whose partial sums are then added in
     /// a fixed order.
     private func alongRows(_ x: Tensor, _ dy: Tensor, _ g: ConvolutionGeometry, on backend: OpenCLBackend) throws -> Tensor {
         let (rows, filterChannels) = (g.batch * g.outputHeight, g.outputChannels * g.inputChannelsPerGroup)
-        let blocks = g.kernelHeight * ((g.kernelWidth + 7) / 8)
+        let blocks = (g.kernelHeight * g.kernelWidth + 15) / 16
         let parts = max(1, min(rows, (64 * backend.device.computeUnits + blocks * filterChannels - 1) / (blocks * filterChannels)))
         let rowsPerPart = (rows + parts - 1) / parts
         let used = (rows + rowsPerPart - 1) / rowsPerPart

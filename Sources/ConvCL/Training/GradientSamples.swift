@@ -8,8 +8,8 @@ extension OperatorRegistry {
             // more, whose gradient is the GEMM, over enough positions for its reduction to run in
             // chunks; 5: 3×3 at stride 1 with 16 channels or more as well, whose gradient runs
             // through Winograd's transforms; 6: as 0 with rows of 30 windows or more, in whole
-            // chunks of 16, a last chunk overlapping the one before, and the outputs beside the
-            // pads one by one, over one or two blocks of 8 taps.
+            // chunks of 16 (pairs, then one), a last chunk overlapping the one before, and taps
+            // reaching into the pads, over one to three blocks of 16 taps.
             (0..<7).map { index in
                 func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
                 if index == 5 {
