@@ -88,13 +88,17 @@ struct ConvWeightGradient: Primitive {
     static let program = ProgramSpec("training")
     /// Whether the gradient is summed along rows (`alongRows`): at a stride of 1 along the width,
     /// for groups of few filters and channels (depthwise), where the GEMM does not run and the
-    /// alternative gathers; and without groups, for 16 taps or fewer in all (a 3×3 over one
-    /// channel), where the GEMM's panels would be mostly padding. Elsewhere it lost to the
-    /// convolution form or tied with the GEMM (bench --backward: Basic Pitch's 8-channel 3×39 16 ms
-    /// against 7.7; its 1×256 filter bank 2.1–2.7 against 2.0–2.3).
+    /// alternative gathers; and without groups, for one input channel or 16 taps or fewer in all
+    /// (a 3×3 over a spectrogram, Basic Pitch's 1×256 filter bank over the audio), where the
+    /// GEMM's patches are as large as the work and its panels mostly padding. bench --backward,
+    /// alternated: the 1×256 filter bank 1.6–1.8 ms against 2.8–3.0 through the GEMM; one channel
+    /// into 128 filters of 5×5 5.5–6.8 against 11.6–12.7, into 16 of 7×7 1.4–1.6 against 4.4–6.1.
+    /// With more channels it lost (Basic Pitch's 8-channel 3×39 16.7–17.0 against 13.7–14.1; a 3×3
+    /// from 32 channels 71–73 against 14–17).
     static func summedAlongRows(_ g: ConvolutionGeometry) -> Bool {
         guard g.strideWidth == 1 else { return false }
-        return g.groups == 1 ? g.patchRows <= 16 : g.outputChannelsPerGroup < 16 && g.inputChannelsPerGroup <= 8
+        if g.groups == 1 { return g.inputChannelsPerGroup == 1 || g.patchRows <= 16 }
+        return g.outputChannelsPerGroup < 16 && g.inputChannelsPerGroup <= 8
     }
     /// The fewest input channels for which Winograd's form of the gradient runs (below, its 36
     /// GEMMs are too narrow to pay for the transforms).

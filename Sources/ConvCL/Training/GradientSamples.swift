@@ -9,8 +9,9 @@ extension OperatorRegistry {
             // chunks; 5: 3×3 at stride 1 with 16 channels or more as well, whose gradient runs
             // through Winograd's transforms; 6: as 0 with rows of 30 windows or more, in whole
             // chunks of 16 (pairs, then one), a last chunk overlapping the one before, and taps
-            // reaching into the pads, over one to three blocks of 16 taps.
-            (0..<7).map { index in
+            // reaching into the pads, over one to three blocks of 16 taps; 7: one input channel
+            // without groups and a long kernel (a filter bank over audio), also summed along rows.
+            (0..<8).map { index in
                 func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
                 if index == 5 {
                     let descriptor = Conv2DDescriptor(
@@ -27,6 +28,16 @@ extension OperatorRegistry {
                         mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), groups * perGroup, dilation[0] * (kernel[0] - 1) + 1 + draw(0...4), dilation[1] * (kernel[1] - 1) + draw(30...60)]
                     let weight = [groups * draw(1...3), perGroup] + kernel
+                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
+                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                }
+                if index == 7 {
+                    let kernel = [draw(1...2), draw(17...40)], pads = [draw(0...1), draw(0...4), draw(0...1), draw(0...4)]
+                    let descriptor = Conv2DDescriptor(
+                        stride: [draw(1...2), 1], padding: .explicit(pads), dilation: [1, draw(1...2)],
+                        mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
+                    let input = [draw(1...2), 1, kernel[0] + draw(0...3), 2 * kernel[1] + draw(20...60)]
+                    let weight = [draw(2...5), 1] + kernel
                     let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
                     return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
                 }
