@@ -59,16 +59,18 @@ __kernel void conv_weight_grad(
 // The same gradient for a stride of 1 along the width, summed along output rows in vectors: work-item
 // (b, kc, part) takes filter k = kc / (C/groups), channel c = kc % (C/groups) and taps
 // t = 16·b … 16·b + 15 of the R × S kernel (r = t / S, s = t % S), and adds, over the output rows
-// n·OH + oh of its part (rowsPerPart of them), each tap's product of the output gradient's row
-// with the input row the tap reads, 16 output positions at a time. Only the outputs whose tap
-// lands inside the input count: whole chunks from the first of them, then one chunk ending at
-// the last, its lanes already counted left out by a select; no load is tested. The taps' sums
-// wait in a private array from row to row, while the output gradient's row stays in the
-// first-level cache for all the taps, and each input row for the next output rows. (With one
-// row of taps a work-item, as before, and the taps inner, a 3 × 3 kernel read the output
-// gradient from memory three times and spilled its sums in the hot loop.) Each tap's 16 lanes
-// are then added in a fixed order, into partials[part][k][c][r][s]; the parts are summed
-// afterwards.
+// n·OH + oh of its part (rowsPerPart of them), each tap's products of the output gradient's row
+// with the input row the tap reads, 16 output positions at a time. The taps go in groups of 4 of
+// one kernel row, which share each chunk of the output gradient's row (one load for 4
+// multiply-adds), over the outputs where all of them land inside the input: whole chunks, then
+// one ending at the last such output, its lanes already counted left out by a select; no load is
+// tested. The few outputs where only some of them do are added one by one. Taps left over at a
+// kernel row's end (all of a 3 × 3's), or a group with fewer than 16 outputs in common, run one at
+// a time the same way (in two chains), or as one chunk of zero-filled loads when a tap has fewer
+// than 16 outputs. The sums wait in
+// private arrays from row to row, while the output gradient's row stays in the first-level cache
+// for all the taps, and each input row for the next output rows. Each tap's 16 lanes are then
+// added in a fixed order, into partials[part][k][c][r][s]; the parts are summed afterwards.
 inline float lane_sum(const float16 v)
 {
     const float8 eight = LOW8(v) + HIGH8(v);
@@ -76,7 +78,34 @@ inline float lane_sum(const float16 v)
     return (four.x + four.y) + (four.z + four.w);
 }
 
+// One tap's products over its outputs [low, high) of output row oh (dyRow) with input row ih (xRow,
+// output ow reading xRow[ow + shift]).
+ALWAYS_INLINE float16 tap_products(
+    __global const float* dy, __global const float* x, __global const float* dyRow, __global const float* xRow,
+    const int oh, const int ih, const int shift, const int low, const int high, const int OH, const int OW,
+    const int H, const int W, const int16 lane)
+{
+    if (high - low < 16)  // one chunk, the lanes outside either row zero
+        return load_chunk(dy, OH * OW, oh, low, OW, true) * load_chunk(x, H * W, ih, low + shift, W, true);
+    float16 even = (float16)(0.0f), odd = (float16)(0.0f);
+    int ow = low;
+    for (; ow + 32 <= high; ow += 32) {
+        even = fma(load_whole16(dyRow + ow), load_whole16(xRow + (ow + shift)), even);
+        odd = fma(load_whole16(dyRow + ow + 16), load_whole16(xRow + (ow + shift + 16)), odd);
+    }
+    if (ow + 16 <= high) {
+        even = fma(load_whole16(dyRow + ow), load_whole16(xRow + (ow + shift)), even);
+        ow += 16;
+    }
+    if (ow < high) {
+        const int end = high - 16;
+        odd = select(fma(load_whole16(dyRow + end), load_whole16(xRow + (end + shift)), odd), odd, lane < ow - end);
+    }
+    return even + odd;
+}
+
 #define TAPS_PER_ITEM 16
+#define TAPS_PER_GROUP 4
 
 __kernel void conv_weight_grad_rows(
     __global float* restrict partials, __global const float* restrict input, __global const float* restrict gradOutput,
@@ -91,46 +120,78 @@ __kernel void conv_weight_grad_rows(
     const int k = kc / channelsPerGroup, c = kc % channelsPerGroup;
     const int channel = k / filtersPerGroup * channelsPerGroup + c;
     const int taps = min(R * S - t0, TAPS_PER_ITEM);
-    const int r0 = t0 / S, s0 = t0 % S;
     const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     float16 sums[TAPS_PER_ITEM];
-    for (int j = 0; j < taps; ++j) sums[j] = (float16)(0.0f);
+    float extra[TAPS_PER_ITEM];
+    for (int j = 0; j < taps; ++j) {
+        sums[j] = (float16)(0.0f);
+        extra[j] = 0.0f;
+    }
     const int last = min(N * OH, (part + 1) * rowsPerPart);
     for (int row = part * rowsPerPart; row < last; ++row) {
         const int n = row / OH, oh = row - n * OH;
         __global const float* x = input + ((size_t)n * C + channel) * H * W;
         __global const float* dy = gradOutput + ((size_t)n * K + k) * OH * OW;
         __global const float* dyRow = dy + (size_t)oh * OW;
-        for (int j = 0, r = r0, s = s0; j < taps; ++j, s = s + 1 < S ? s + 1 : 0, r += s == 0) {
+        for (int j = 0, r = t0 / S, s = t0 % S; j < taps;) {
+            const int g = min(min(TAPS_PER_GROUP, taps - j), S - s);  // taps j … j + g - 1, one kernel row
             const int ih = oh * strideH - padTop + r * dilationH;
-            // Output ow reads x[ih][ow + shift], inside the input for ow in [low, high).
-            const int shift = s * dilationW - padLeft;
-            const int low = max(0, -shift), high = min(OW, W - shift);
-            if (ih < 0 || ih >= H || high <= low) continue;
+            // Tap j + i's output ow reads x[ih][ow + shift0 + i·dilationW]; all of the group's are
+            // inside the input for ow in [low, high).
+            const int shift0 = s * dilationW - padLeft, shiftLast = shift0 + (g - 1) * dilationW;
+            const int low = max(0, -shift0), high = min(OW, W - shiftLast);
             __global const float* xRow = x + (size_t)ih * W;
-            float16 even = (float16)(0.0f), odd = (float16)(0.0f);
-            if (high - low >= 16) {
+            if (ih >= 0 && ih < H && (g < TAPS_PER_GROUP || high - low < 16)) {
+                for (int i = 0; i < g; ++i) {
+                    const int shift = shift0 + i * dilationW;
+                    const int tapLow = max(0, -shift), tapHigh = min(OW, W - shift);
+                    if (tapHigh > tapLow)
+                        sums[j + i] += tap_products(dy, x, dyRow, xRow, oh, ih, shift, tapLow, tapHigh, OH, OW, H, W, lane);
+                }
+            } else if (ih >= 0 && ih < H) {
+                const int shift1 = shift0 + dilationW, shift2 = shift0 + 2 * dilationW;
+                float16 a0 = (float16)(0.0f), a1 = (float16)(0.0f), a2 = (float16)(0.0f), a3 = (float16)(0.0f);
+#define GROUP_CHUNK(at, KEEP) { \
+                const float16 d = load_whole16(dyRow + (at)); \
+                a0 = KEEP(fma(d, load_whole16(xRow + ((at) + shift0)), a0), a0); \
+                a1 = KEEP(fma(d, load_whole16(xRow + ((at) + shift1)), a1), a1); \
+                a2 = KEEP(fma(d, load_whole16(xRow + ((at) + shift2)), a2), a2); \
+                a3 = KEEP(fma(d, load_whole16(xRow + ((at) + shiftLast)), a3), a3); }
+#define EVERY_LANE(value, kept) (value)
+#define NEW_LANES(value, kept) select((value), (kept), counted)
                 int ow = low;
-                for (; ow + 32 <= high; ow += 32) {
-                    even = fma(load_whole16(dyRow + ow), load_whole16(xRow + (ow + shift)), even);
-                    odd = fma(load_whole16(dyRow + ow + 16), load_whole16(xRow + (ow + shift + 16)), odd);
-                }
-                if (ow + 16 <= high) {
-                    even = fma(load_whole16(dyRow + ow), load_whole16(xRow + (ow + shift)), even);
-                    ow += 16;
-                }
+                for (; ow + 16 <= high; ow += 16) GROUP_CHUNK(ow, EVERY_LANE)
                 if (ow < high) {
                     const int end = high - 16;
-                    odd = select(fma(load_whole16(dyRow + end), load_whole16(xRow + (end + shift)), odd), odd, lane < ow - end);
+                    const int16 counted = lane < ow - end;
+                    GROUP_CHUNK(end, NEW_LANES)
                 }
-            } else {  // fewer than 16 outputs: one chunk, the lanes outside either row zero
-                even = load_chunk(dy, OH * OW, oh, low, OW, true) * load_chunk(x, H * W, ih, low + shift, W, true);
+#undef GROUP_CHUNK
+#undef EVERY_LANE
+#undef NEW_LANES
+                sums[j] += a0;
+                sums[j + 1] += a1;
+                sums[j + 2] += a2;
+                sums[j + 3] += a3;
+                // The outputs where tap j + i is inside the input and the group's last or first is not.
+                for (int i = 0; i < g; ++i) {
+                    const int shift = shift0 + i * dilationW;
+                    float e = 0.0f;
+                    for (int ow = max(0, -shift); ow < low; ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
+                    for (int ow = high; ow < min(OW, W - shift); ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
+                    extra[j + i] += e;
+                }
             }
-            sums[j] += even + odd;
+            j += g;
+            s += g;
+            if (s == S) {
+                s = 0;
+                ++r;
+            }
         }
     }
     __global float* destination = partials + ((size_t)part * K * channelsPerGroup + kc) * R * S;
-    for (int j = 0; j < taps; ++j) destination[flipped ? R * S - 1 - (t0 + j) : t0 + j] = lane_sum(sums[j]);
+    for (int j = 0; j < taps; ++j) destination[flipped ? R * S - 1 - (t0 + j) : t0 + j] = lane_sum(sums[j]) + extra[j];
 }
 
 // The gradient of pooling's input: each input element sums the output gradients of the windows
