@@ -56,7 +56,9 @@ __kernel void conv_weight_grad(
     gradWeight[o] = sum;
 }
 
-// The same gradient for a stride of 1 along the width, summed along output rows in vectors: work-item
+// The same gradient summed along output rows in vectors, at a stride of 1 along the width, or of
+// `phases` with the input's columns cut into phases (StridePhases.swift), where each tap reads
+// one phase at stride 1 (a strided read would gather). Work-item
 // (b, kc, part) takes filter k = kc / (C/groups), channel c = kc % (C/groups) and taps
 // t = 16·b … 16·b + 15 of the R × S kernel (r = t / S, s = t % S), and adds, over the output rows
 // n·OH + oh of its part (rowsPerPart of them), each tap's products of the output gradient's row
@@ -78,15 +80,27 @@ inline float lane_sum(const float16 v)
     return (four.x + four.y) + (four.z + four.w);
 }
 
-// One tap's products over its outputs [low, high) of output row oh (dyRow) with input row ih (xRow,
-// output ow reading xRow[ow + shift]).
+// Where tap column s of output row oh's taps reads: output ow reads xRow[ow + *shift], inside the
+// input for ow in [max(0, -*shift), min(OW, W - *shift)). With phases (> 1, the input's columns cut
+// into the stride's phases, padLeft 0): the phase (s·dilationW) mod phases at column
+// ow + (s·dilationW) / phases.
+ALWAYS_INLINE __global const float* tap_row(
+    __global const float* x, const int s, const int ih, const int H, const int W, const int padLeft,
+    const int dilationW, const int phases, int* shift)
+{
+    const int column = s * dilationW - padLeft;
+    *shift = phases > 1 ? column / phases : column;
+    return x + ((size_t)(phases > 1 ? column % phases : 0) * H + ih) * W;
+}
+
+// One tap's products over its outputs [low, high) of output row oh (dyRow) with input row ih
+// (xRow, output ow reading xRow[ow + shift]).
 ALWAYS_INLINE float16 tap_products(
-    __global const float* dy, __global const float* x, __global const float* dyRow, __global const float* xRow,
-    const int oh, const int ih, const int shift, const int low, const int high, const int OH, const int OW,
-    const int H, const int W, const int16 lane)
+    __global const float* dy, __global const float* dyRow, __global const float* xRow, const int oh, const int ih,
+    const int shift, const int low, const int high, const int OH, const int OW, const int H, const int W, const int16 lane)
 {
     if (high - low < 16)  // one chunk, the lanes outside either row zero
-        return load_chunk(dy, OH * OW, oh, low, OW, true) * load_chunk(x, H * W, ih, low + shift, W, true);
+        return load_chunk(dy, OH * OW, oh, low, OW, true) * load_chunk(xRow - (size_t)ih * W, H * W, ih, low + shift, W, true);
     float16 even = (float16)(0.0f), odd = (float16)(0.0f);
     int ow = low;
     for (; ow + 32 <= high; ow += 32) {
@@ -111,7 +125,8 @@ __kernel void conv_weight_grad_rows(
     __global float* restrict partials, __global const float* restrict input, __global const float* restrict gradOutput,
     const int N, const int C, const int H, const int W, const int K, const int OH, const int OW,
     const int R, const int S, const int strideH, const int padTop, const int padLeft,
-    const int dilationH, const int dilationW, const int groups, const int flipped, const int rowsPerPart)
+    const int dilationH, const int dilationW, const int groups, const int flipped, const int rowsPerPart,
+    const int phases)
 {
     const int b = get_global_id(0), kc = get_global_id(1), part = get_global_id(2);
     const int channelsPerGroup = C / groups, filtersPerGroup = K / groups;
@@ -130,33 +145,34 @@ __kernel void conv_weight_grad_rows(
     const int last = min(N * OH, (part + 1) * rowsPerPart);
     for (int row = part * rowsPerPart; row < last; ++row) {
         const int n = row / OH, oh = row - n * OH;
-        __global const float* x = input + ((size_t)n * C + channel) * H * W;
+        __global const float* x = input + ((size_t)n * C + channel) * phases * H * W;  // its phase 0
         __global const float* dy = gradOutput + ((size_t)n * K + k) * OH * OW;
         __global const float* dyRow = dy + (size_t)oh * OW;
         for (int j = 0, r = t0 / S, s = t0 % S; j < taps;) {
             const int g = min(min(TAPS_PER_GROUP, taps - j), S - s);  // taps j … j + g - 1, one kernel row
             const int ih = oh * strideH - padTop + r * dilationH;
-            // Tap j + i's output ow reads x[ih][ow + shift0 + i·dilationW]; all of the group's are
-            // inside the input for ow in [low, high).
-            const int shift0 = s * dilationW - padLeft, shiftLast = shift0 + (g - 1) * dilationW;
-            const int low = max(0, -shift0), high = min(OW, W - shiftLast);
-            __global const float* xRow = x + (size_t)ih * W;
+            int shift0, shift1, shift2, shift3;
+            __global const float* row0 = tap_row(x, s, ih, H, W, padLeft, dilationW, phases, &shift0);
+            __global const float* rowLast = tap_row(x, s + g - 1, ih, H, W, padLeft, dilationW, phases, &shift3);
+            // The outputs where all of the group's taps are inside the input (the shifts grow with s).
+            const int low = max(0, -shift0), high = min(OW, W - shift3);
             if (ih >= 0 && ih < H && (g < TAPS_PER_GROUP || high - low < 16)) {
                 for (int i = 0; i < g; ++i) {
-                    const int shift = shift0 + i * dilationW;
+                    int shift;
+                    __global const float* xRow = tap_row(x, s + i, ih, H, W, padLeft, dilationW, phases, &shift);
                     const int tapLow = max(0, -shift), tapHigh = min(OW, W - shift);
-                    if (tapHigh > tapLow)
-                        sums[j + i] += tap_products(dy, x, dyRow, xRow, oh, ih, shift, tapLow, tapHigh, OH, OW, H, W, lane);
+                    if (tapHigh > tapLow) sums[j + i] += tap_products(dy, dyRow, xRow, oh, ih, shift, tapLow, tapHigh, OH, OW, H, W, lane);
                 }
             } else if (ih >= 0 && ih < H) {
-                const int shift1 = shift0 + dilationW, shift2 = shift0 + 2 * dilationW;
+                __global const float* row1 = tap_row(x, s + 1, ih, H, W, padLeft, dilationW, phases, &shift1);
+                __global const float* row2 = tap_row(x, s + 2, ih, H, W, padLeft, dilationW, phases, &shift2);
                 float16 a0 = (float16)(0.0f), a1 = (float16)(0.0f), a2 = (float16)(0.0f), a3 = (float16)(0.0f);
 #define GROUP_CHUNK(at, KEEP) { \
                 const float16 d = load_whole16(dyRow + (at)); \
-                a0 = KEEP(fma(d, load_whole16(xRow + ((at) + shift0)), a0), a0); \
-                a1 = KEEP(fma(d, load_whole16(xRow + ((at) + shift1)), a1), a1); \
-                a2 = KEEP(fma(d, load_whole16(xRow + ((at) + shift2)), a2), a2); \
-                a3 = KEEP(fma(d, load_whole16(xRow + ((at) + shiftLast)), a3), a3); }
+                a0 = KEEP(fma(d, load_whole16(row0 + ((at) + shift0)), a0), a0); \
+                a1 = KEEP(fma(d, load_whole16(row1 + ((at) + shift1)), a1), a1); \
+                a2 = KEEP(fma(d, load_whole16(row2 + ((at) + shift2)), a2), a2); \
+                a3 = KEEP(fma(d, load_whole16(rowLast + ((at) + shift3)), a3), a3); }
 #define EVERY_LANE(value, kept) (value)
 #define NEW_LANES(value, kept) select((value), (kept), counted)
                 int ow = low;
@@ -175,7 +191,8 @@ __kernel void conv_weight_grad_rows(
                 sums[j + 3] += a3;
                 // The outputs where tap j + i is inside the input and the group's last or first is not.
                 for (int i = 0; i < g; ++i) {
-                    const int shift = shift0 + i * dilationW;
+                    int shift;
+                    __global const float* xRow = tap_row(x, s + i, ih, H, W, padLeft, dilationW, phases, &shift);
                     float e = 0.0f;
                     for (int ow = max(0, -shift); ow < low; ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
                     for (int ow = high; ow < min(OW, W - shift); ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);

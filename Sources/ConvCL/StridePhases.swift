@@ -86,23 +86,23 @@ struct StridePhases: Equatable {
 
     /// `input` [N, C, H, W] padded and cut into phases: [N, C·sH·sW, JH, JW].
     func phaseInput(_ input: Tensor, on backend: OpenCLBackend) throws -> Tensor {
-        try split(
-            input, into: [input.shape[0], input.shape[1] * strides[0] * strides[1], inner.inputHeight, inner.inputWidth],
+        try Self.split(
+            input, strides: strides, into: [input.shape[0], input.shape[1] * strides[0] * strides[1], inner.inputHeight, inner.inputWidth],
             pads: inputPads, keepsDerived: false, on: backend, "input")
     }
 
     /// `weight` [K, C/groups, R, S] as the phase kernel [K, C/groups·sH·sW, TH, TW]: the same cut,
     /// with zeros past the kernel's end. It keeps its own derived forms where `weight` does.
     func phaseWeight(_ weight: Tensor, on backend: OpenCLBackend) throws -> Tensor {
-        try split(
-            weight, into: [weight.shape[0], weight.shape[1] * strides[0] * strides[1], inner.kernelHeight, inner.kernelWidth], pads: [0, 0],
+        try Self.split(
+            weight, strides: strides, into: [weight.shape[0], weight.shape[1] * strides[0] * strides[1], inner.kernelHeight, inner.kernelWidth], pads: [0, 0],
             keepsDerived: weight.keepsDerivedForms, on: backend, "weight")
     }
 
-    /// `x` [A, B, H, W] padded by `pads` [top, left] and cut into phases: `shape`
-    /// [A, B·sH·sW, JH, JW] (`phase_split` in copy.cl).
-    private func split(
-        _ x: Tensor, into shape: [Int], pads: [Int], keepsDerived: Bool, on backend: OpenCLBackend, _ argument: String
+    /// `x` [A, B, H, W] padded by `pads` [top, left] and cut into the phases of `strides`
+    /// [sH, sW]: `shape` [A, B·sH·sW, JH, JW] (`phase_split` in copy.cl).
+    static func split(
+        _ x: Tensor, strides: [Int], into shape: [Int], pads: [Int], keepsDerived: Bool, on backend: OpenCLBackend, _ argument: String
     ) throws -> Tensor {
         let source = try backend.buffer(of: x, "conv2d", argument)
         let (result, y) = try backend.output(shape: shape, keepsDerived: keepsDerived, operation: "conv2d")

@@ -95,9 +95,11 @@ struct ConvWeightGradient: Primitive {
     /// into 128 filters of 5×5 5.5–6.8 against 11.6–12.7, into 16 of 7×7 1.4–1.6 against 4.4–6.1.
     /// With more channels it lost (Basic Pitch's 8-channel 3×39 16.7–17.0 against 13.7–14.1; a 3×3
     /// from 32 channels 71–73 against 14–17).
+    ///
+    /// At a stride along the width, the input's columns are cut into its phases first, so that
+    /// each tap reads one phase at stride 1.
     static func summedAlongRows(_ g: ConvolutionGeometry) -> Bool {
-        guard g.strideWidth == 1 else { return false }
-        if g.groups == 1 { return g.inputChannelsPerGroup == 1 || g.patchRows <= 16 }
+        if g.groups == 1 { return g.inputChannelsPerGroup == 1 || (g.strideWidth == 1 && g.patchRows <= 16) }
         return g.outputChannelsPerGroup < 16 && g.inputChannelsPerGroup <= 8
     }
     /// The fewest input channels for which Winograd's form of the gradient runs (below, its 36
@@ -153,14 +155,24 @@ struct ConvWeightGradient: Primitive {
         let (partials, buffer) = try backend.output(shape: [used] + weightShape, operation: name)
         _ = try int32Count(x.shape, name)
         _ = try int32Count(dy.shape, name)
+        // At a stride along the width, the columns in its phases, padded: [N, C·sW, H, JW], tap s
+        // reading phase (s·dilation) mod sW from column ow + (s·dilation) / sW on.
+        var (input, width, padLeft) = (x, g.inputWidth, g.padLeft)
+        if g.strideWidth > 1 {
+            width = g.outputWidth + (g.kernelWidth - 1) * g.dilationWidth / g.strideWidth
+            input = try StridePhases.split(
+                x, strides: [1, g.strideWidth], into: [g.batch, g.inputChannels * g.strideWidth, g.inputHeight, width],
+                pads: [0, g.padLeft], keepsDerived: false, on: backend, "input")
+            padLeft = 0
+        }
         let sizes = [
-            g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.outputHeight, g.outputWidth,
-            g.kernelHeight, g.kernelWidth, g.strideHeight, g.padTop, g.padLeft, g.dilationHeight, g.dilationWidth, g.groups,
-            g.flipped ? 1 : 0, rowsPerPart,
+            g.batch, g.inputChannels, g.inputHeight, width, g.outputChannels, g.outputHeight, g.outputWidth,
+            g.kernelHeight, g.kernelWidth, g.strideHeight, g.padTop, padLeft, g.dilationHeight, g.dilationWidth, g.groups,
+            g.flipped ? 1 : 0, rowsPerPart, g.strideWidth,
         ]
         try backend.launch(
             Self.program, kernel: "conv_weight_grad_rows",
-            arguments: [.buffer(buffer), .buffer(try backend.buffer(of: x, name, "input")), .buffer(try backend.buffer(of: dy, name, "gradOutput"))]
+            arguments: [.buffer(buffer), .buffer(try backend.buffer(of: input, name, "input")), .buffer(try backend.buffer(of: dy, name, "gradOutput"))]
                 + (try sizes.map { .int32(try int32($0, name)) }),
             globalSize: [blocks, GEMMTile.roundUp(filterChannels, 16), used], localSize: [1, 16, 1])
         guard used > 1 else { return try partials.reshaped(weightShape) }
@@ -186,10 +198,13 @@ struct ConvWeightGradient: Primitive {
         return try backend.transpose(taps, permutation: [1, 0, 2, 3])
     }
 
-    /// The gathering kernel's program, and the GEMM's and Winograd's where `encode` runs them (the
-    /// convolution form's come from the convolutions it runs).
+    /// The training program (the kernels that sum along rows, or gather), with the copy program's
+    /// phase split where the rows' form takes a stride, and the GEMM's and Winograd's where `encode`
+    /// runs them (the convolution form's come from the convolutions it runs).
     func programs(for inputs: [TensorType], on backend: OpenCLBackend) -> [ProgramSpec] {
-        guard let g = try? geometry(inputs), g.outputChannelsPerGroup >= 16 else { return [Self.program] }
+        guard let g = try? geometry(inputs) else { return [Self.program] }
+        if Self.summedAlongRows(g) { return [Self.program] + (g.strideWidth > 1 ? [copyProgram(.float32)] : []) }
+        guard g.outputChannelsPerGroup >= 16 else { return [Self.program] }
         let winograd = g.winogradApplies && g.inputChannels >= Self.winogradChannels
         return [Self.program, backend.gemmTile.program("conv_gemm")] + (winograd ? [backend.winogradProgram(g)] : [])
     }

@@ -4,7 +4,8 @@
 extension OperatorRegistry {
     static let gradientEntries: [Entry] = [
         Entry(name: "ConvWeightGradient") { random in
-            // Index 0: groups at stride 1 along the width, summed along rows; 4: 16 filters a group or
+            // Index 0: groups at stride 1 along the width, summed along rows (6 and 7 at strides
+            // along the width too, over the input's phases); 4: 16 filters a group or
             // more, whose gradient is the GEMM, over enough positions for its reduction to run in
             // chunks; 5: 3×3 at stride 1 with 16 channels or more as well, whose gradient runs
             // through Winograd's transforms; 6: as 0 with rows of 30 windows or more, in whole
@@ -24,7 +25,7 @@ extension OperatorRegistry {
                     let groups = draw(2...3), perGroup = draw(1...2), kernel = [draw(1...3), draw(1...11)]
                     let dilation = [draw(1...2), draw(1...2)], pads = [draw(0...2), draw(0...3), draw(0...2), draw(0...3)]
                     let descriptor = Conv2DDescriptor(
-                        stride: [draw(1...2), 1], padding: .explicit(pads), dilation: dilation, groups: groups,
+                        stride: [draw(1...2), draw(1...3)], padding: .explicit(pads), dilation: dilation, groups: groups,
                         mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), groups * perGroup, dilation[0] * (kernel[0] - 1) + 1 + draw(0...4), dilation[1] * (kernel[1] - 1) + draw(30...60)]
                     let weight = [groups * draw(1...3), perGroup] + kernel
@@ -34,7 +35,7 @@ extension OperatorRegistry {
                 if index == 7 {
                     let kernel = [draw(1...2), draw(17...40)], pads = [draw(0...1), draw(0...4), draw(0...1), draw(0...4)]
                     let descriptor = Conv2DDescriptor(
-                        stride: [draw(1...2), 1], padding: .explicit(pads), dilation: [1, draw(1...2)],
+                        stride: [draw(1...2), draw(1...3)], padding: .explicit(pads), dilation: [1, draw(1...2)],
                         mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), 1, kernel[0] + draw(0...3), 2 * kernel[1] + draw(20...60)]
                     let weight = [draw(2...5), 1] + kernel
