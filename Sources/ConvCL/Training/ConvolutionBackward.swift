@@ -141,9 +141,10 @@ struct ConvWeightGradient: Primitive {
         return [result]
     }
 
-    /// Few channels a group (depthwise; a 3×3 over one spectrogram channel): each
-    /// work-item of `conv_weight_grad_rows` sums up to 16 taps of one filter and channel along
-    /// output rows, 16 positions at a time, reading the output gradient's row once for them all;
+    /// Few channels a group (depthwise), or one input channel (a 3×3 over a spectrogram, a filter
+    /// bank over audio): each work-item of `conv_weight_grad_rows` sums up to 16 taps of one filter
+    /// and channel along output rows, 16 positions at a time, reading the output gradient's row
+    /// once for them all (at a stride along the width, from the input's phases);
     /// the rows are cut into parts for 64 work-items a core, whose partial sums are then added in
     /// a fixed order.
     private func alongRows(_ x: Tensor, _ dy: Tensor, _ g: ConvolutionGeometry, on backend: OpenCLBackend) throws -> Tensor {
