@@ -57,22 +57,26 @@ __kernel void conv_weight_grad(
 }
 
 // The same gradient summed along output rows in vectors, at a stride of 1 along the width, or of
-// `phases` with the input's columns cut into phases (StridePhases.swift), where each tap reads
-// one phase at stride 1 (a strided read would gather). Work-item
-// (b, kc, part) takes filter k = kc / (C/groups), channel c = kc % (C/groups) and taps
-// t = 16·b … 16·b + 15 of the R × S kernel (r = t / S, s = t % S), and adds, over the output rows
-// n·OH + oh of its part (rowsPerPart of them), each tap's products of the output gradient's row
-// with the input row the tap reads, 16 output positions at a time. The taps go in groups of 4 of
-// one kernel row, which share each chunk of the output gradient's row (one load for 4
-// multiply-adds), over the outputs where all of them land inside the input: whole chunks, then
-// one ending at the last such output, its lanes already counted left out by a select; no load is
-// tested. The few outputs where only some of them do are added one by one. Taps left over at a
-// kernel row's end (all of a 3 × 3's), or a group with fewer than 16 outputs in common, run one at
-// a time the same way (in two chains), or as one chunk of zero-filled loads when a tap has fewer
-// than 16 outputs. The sums wait in
-// private arrays from row to row, while the output gradient's row stays in the first-level cache
-// for all the taps, and each input row for the next output rows. Each tap's 16 lanes are then
-// added in a fixed order, into partials[part][k][c][r][s]; the parts are summed afterwards.
+// `phases` with the input's columns cut into its phases (StridePhases.swift), so that each tap
+// reads one phase at stride 1 (a strided read would gather). Work-item (b, kc, part) takes filter
+// k = kc / (C/groups), channel c = kc % (C/groups) and taps t = 16·b … 16·b + 15 of the R × S
+// kernel (r = t / S, s = t % S), and adds, over the output rows n·OH + oh of its part
+// (rowsPerPart of them), each tap's products of the output gradient's row with the input row the
+// tap reads, 16 output positions at a time.
+// - Taps in groups of 4 of one kernel row share each chunk of the output gradient's row (one load
+//   for 4 multiply-adds) over the outputs where all four land inside the input: whole chunks, then
+//   one ending at the last such output, its lanes already counted left out by a select; no load
+//   is tested. The few outputs where only some of them do are added one by one.
+// - Taps left over at a kernel row's end (all of a 3 × 3's), or a group with fewer than 16 outputs
+//   in common, run one at a time the same way (in two chains), or as one chunk of zero-filled
+//   loads where a tap has fewer than 16 outputs.
+// The sums wait in private arrays from row to row, while the output gradient's row stays in the
+// first-level cache for all the taps, and each input row for the next output rows. (A work-item
+// had taken 8 taps of one kernel row, unrolled inside the loop over the chunks: a 3 × 3 read the
+// output gradient from memory three times, and on AVX2 the 8 sums spilled; this way mel3x3_c1's
+// and depthwise3x3's backward-weights run 1.5× faster, the 1×256 filter bank's 1.6× with the
+// groups.) Each tap's 16 lanes are then added in a fixed order, into partials[part][k][c][r][s];
+// the parts are summed afterwards.
 inline float lane_sum(const float16 v)
 {
     const float8 eight = LOW8(v) + HIGH8(v);
@@ -80,10 +84,10 @@ inline float lane_sum(const float16 v)
     return (four.x + four.y) + (four.z + four.w);
 }
 
-// Where tap column s of output row oh's taps reads: output ow reads xRow[ow + *shift], inside the
-// input for ow in [max(0, -*shift), min(OW, W - *shift)). With phases (> 1, the input's columns cut
-// into the stride's phases, padLeft 0): the phase (s·dilationW) mod phases at column
-// ow + (s·dilationW) / phases.
+// The input row ih of x (the input plane, or its phase 0) that tap column s reads: output ow
+// reads the row's column ow + *shift, inside the input for ow in [max(0, -*shift),
+// min(OW, W - *shift)). With phases (> 1; padLeft is 0 then), the row of phase
+// (s·dilationW) mod phases, from column (s·dilationW) / phases.
 ALWAYS_INLINE __global const float* tap_row(
     __global const float* x, const int s, const int ih, const int H, const int W, const int padLeft,
     const int dilationW, const int phases, int* shift)

@@ -86,9 +86,9 @@ struct ConvWeightGradient: Primitive {
     }
 
     static let program = ProgramSpec("training")
-    /// Whether the gradient is summed along rows (`alongRows`): at a stride of 1 along the width,
-    /// for groups of few filters and channels (depthwise), where the GEMM does not run and the
-    /// alternative gathers; and without groups, for one input channel or 16 taps or fewer in all
+    /// Whether the gradient is summed along rows (`alongRows`): for groups of few filters and
+    /// channels (depthwise), where the GEMM does not run and the alternative gathers; and without
+    /// groups, for one input channel, or 16 taps or fewer in all at a stride of 1 along the width
     /// (a 3×3 over a spectrogram, Basic Pitch's 1×256 filter bank over the audio), where the
     /// GEMM's patches are as large as the work and its panels mostly padding. bench --backward,
     /// alternated: the 1×256 filter bank 1.6–1.8 ms against 2.8–3.0 through the GEMM; one channel
