@@ -77,6 +77,7 @@ __kernel void strided_copy(
 // with the shuffles the [16, 64, 128, 128] transpose ran at 5.1–6.0 ms against 7.2–7.4, four
 // alternated runs. Straight-line code: written as loops over the private arrays, the rounds were
 // compiled as loops through memory (shuffle2 too), and ran slower than the lane-by-lane build.
+// (oclgrind follows these shuffles clean here, ci/kernel-check.sh; see PERMUTE in prelude.cl.)
 #define SHUFFLE __builtin_shufflevector
 ALWAYS_INLINE void transpose_block(const element8* v, element8* c)
 {
