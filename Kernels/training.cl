@@ -155,52 +155,54 @@ __kernel void conv_weight_grad_rows(
         for (int j = 0, r = t0 / S, s = t0 % S; j < taps;) {
             const int g = min(min(TAPS_PER_GROUP, taps - j), S - s);  // taps j … j + g - 1, one kernel row
             const int ih = oh * strideH - padTop + r * dilationH;
-            int shift0, shift1, shift2, shift3;
-            __global const float* row0 = tap_row(x, s, ih, H, W, padLeft, dilationW, phases, &shift0);
-            __global const float* rowLast = tap_row(x, s + g - 1, ih, H, W, padLeft, dilationW, phases, &shift3);
-            // The outputs where all of the group's taps are inside the input (the shifts grow with s).
-            const int low = max(0, -shift0), high = min(OW, W - shift3);
-            if (ih >= 0 && ih < H && (g < TAPS_PER_GROUP || high - low < 16)) {
-                for (int i = 0; i < g; ++i) {
-                    int shift;
-                    __global const float* xRow = tap_row(x, s + i, ih, H, W, padLeft, dilationW, phases, &shift);
-                    const int tapLow = max(0, -shift), tapHigh = min(OW, W - shift);
-                    if (tapHigh > tapLow) sums[j + i] += tap_products(dy, dyRow, xRow, oh, ih, shift, tapLow, tapHigh, OH, OW, H, W, lane);
-                }
-            } else if (ih >= 0 && ih < H) {
-                __global const float* row1 = tap_row(x, s + 1, ih, H, W, padLeft, dilationW, phases, &shift1);
-                __global const float* row2 = tap_row(x, s + 2, ih, H, W, padLeft, dilationW, phases, &shift2);
-                float16 a0 = (float16)(0.0f), a1 = (float16)(0.0f), a2 = (float16)(0.0f), a3 = (float16)(0.0f);
+            if (ih >= 0 && ih < H) {  // a padding row adds nothing
+                int shift0, shift1, shift2, shift3;
+                __global const float* row0 = tap_row(x, s, ih, H, W, padLeft, dilationW, phases, &shift0);
+                __global const float* rowLast = tap_row(x, s + g - 1, ih, H, W, padLeft, dilationW, phases, &shift3);
+                // The outputs where all of the group's taps are inside the input (the shifts grow with s).
+                const int low = max(0, -shift0), high = min(OW, W - shift3);
+                if (g < TAPS_PER_GROUP || high - low < 16) {
+                    for (int i = 0; i < g; ++i) {
+                        int shift;
+                        __global const float* xRow = tap_row(x, s + i, ih, H, W, padLeft, dilationW, phases, &shift);
+                        const int tapLow = max(0, -shift), tapHigh = min(OW, W - shift);
+                        if (tapHigh > tapLow) sums[j + i] += tap_products(dy, dyRow, xRow, oh, ih, shift, tapLow, tapHigh, OH, OW, H, W, lane);
+                    }
+                } else {
+                    __global const float* row1 = tap_row(x, s + 1, ih, H, W, padLeft, dilationW, phases, &shift1);
+                    __global const float* row2 = tap_row(x, s + 2, ih, H, W, padLeft, dilationW, phases, &shift2);
+                    float16 a0 = (float16)(0.0f), a1 = (float16)(0.0f), a2 = (float16)(0.0f), a3 = (float16)(0.0f);
 #define GROUP_CHUNK(at, KEEP) { \
-                const float16 d = load_whole16(dyRow + (at)); \
-                a0 = KEEP(fma(d, load_whole16(row0 + ((at) + shift0)), a0), a0); \
-                a1 = KEEP(fma(d, load_whole16(row1 + ((at) + shift1)), a1), a1); \
-                a2 = KEEP(fma(d, load_whole16(row2 + ((at) + shift2)), a2), a2); \
-                a3 = KEEP(fma(d, load_whole16(rowLast + ((at) + shift3)), a3), a3); }
+                    const float16 d = load_whole16(dyRow + (at)); \
+                    a0 = KEEP(fma(d, load_whole16(row0 + ((at) + shift0)), a0), a0); \
+                    a1 = KEEP(fma(d, load_whole16(row1 + ((at) + shift1)), a1), a1); \
+                    a2 = KEEP(fma(d, load_whole16(row2 + ((at) + shift2)), a2), a2); \
+                    a3 = KEEP(fma(d, load_whole16(rowLast + ((at) + shift3)), a3), a3); }
 #define EVERY_LANE(value, kept) (value)
 #define NEW_LANES(value, kept) select((value), (kept), counted)
-                int ow = low;
-                for (; ow + 16 <= high; ow += 16) GROUP_CHUNK(ow, EVERY_LANE)
-                if (ow < high) {
-                    const int end = high - 16;
-                    const int16 counted = lane < ow - end;
-                    GROUP_CHUNK(end, NEW_LANES)
-                }
+                    int ow = low;
+                    for (; ow + 16 <= high; ow += 16) GROUP_CHUNK(ow, EVERY_LANE)
+                    if (ow < high) {
+                        const int end = high - 16;
+                        const int16 counted = lane < ow - end;
+                        GROUP_CHUNK(end, NEW_LANES)
+                    }
 #undef GROUP_CHUNK
 #undef EVERY_LANE
 #undef NEW_LANES
-                sums[j] += a0;
-                sums[j + 1] += a1;
-                sums[j + 2] += a2;
-                sums[j + 3] += a3;
-                // The outputs where tap j + i is inside the input and the group's last or first is not.
-                for (int i = 0; i < g; ++i) {
-                    int shift;
-                    __global const float* xRow = tap_row(x, s + i, ih, H, W, padLeft, dilationW, phases, &shift);
-                    float e = 0.0f;
-                    for (int ow = max(0, -shift); ow < low; ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
-                    for (int ow = high; ow < min(OW, W - shift); ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
-                    extra[j + i] += e;
+                    sums[j] += a0;
+                    sums[j + 1] += a1;
+                    sums[j + 2] += a2;
+                    sums[j + 3] += a3;
+                    // The outputs where tap j + i is inside the input and the group's last or first is not.
+                    for (int i = 0; i < g; ++i) {
+                        int shift;
+                        __global const float* xRow = tap_row(x, s + i, ih, H, W, padLeft, dilationW, phases, &shift);
+                        float e = 0.0f;
+                        for (int ow = max(0, -shift); ow < low; ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
+                        for (int ow = high; ow < min(OW, W - shift); ++ow) e = fma(dyRow[ow], xRow[ow + shift], e);
+                        extra[j + i] += e;
+                    }
                 }
             }
             j += g;

@@ -14,12 +14,16 @@ extension OperatorRegistry {
             // without groups and a long kernel (a filter bank over audio), also summed along rows.
             (0..<8).map { index in
                 func draw(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &random) }
+                // The input and an output gradient of the forward's output shape.
+                func sample(_ descriptor: Conv2DDescriptor, input: [Int], weight: [Int]) -> OperatorSample {
+                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
+                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                }
                 if index == 5 {
                     let descriptor = Conv2DDescriptor(
                         padding: .explicit((0..<4).map { _ in draw(0...2) }), mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), draw(16...17), draw(5...14), draw(5...14)], weight = [draw(16...18), input[1], 3, 3]
-                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
-                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                    return sample(descriptor, input: input, weight: weight)
                 }
                 if index == 6 {
                     let groups = draw(2...3), perGroup = draw(1...2), kernel = [draw(1...3), draw(1...11)]
@@ -29,8 +33,7 @@ extension OperatorRegistry {
                         mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), groups * perGroup, dilation[0] * (kernel[0] - 1) + 1 + draw(0...4), dilation[1] * (kernel[1] - 1) + draw(30...60)]
                     let weight = [groups * draw(1...3), perGroup] + kernel
-                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
-                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                    return sample(descriptor, input: input, weight: weight)
                 }
                 if index == 7 {
                     let kernel = [draw(1...2), draw(17...40)], pads = [draw(0...1), draw(0...4), draw(0...1), draw(0...4)]
@@ -39,8 +42,7 @@ extension OperatorRegistry {
                         mode: draw(0...1) == 0 ? .convolution : .crossCorrelation)
                     let input = [draw(1...2), 1, kernel[0] + draw(0...3), 2 * kernel[1] + draw(20...60)]
                     let weight = [draw(2...5), 1] + kernel
-                    let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
-                    return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                    return sample(descriptor, input: input, weight: weight)
                 }
                 let many = index == 4
                 let groups = draw((index == 0 ? 2 : 1)...(many ? 2 : 3)), perGroup = draw(1...3), filters = groups * (many ? draw(16...18) : draw(1...3))
@@ -53,8 +55,7 @@ extension OperatorRegistry {
                     mode: index == 3 ? .convolution : .crossCorrelation)
                 let input = [many ? 2 : draw(1...2), groups * perGroup] + spatial
                 let weight = [filters, perGroup] + kernel
-                let output = (try? descriptor.geometry(input: input, weight: weight, bias: nil).outputShape) ?? []
-                return finiteSample(ConvWeightGradient(descriptor: descriptor, weightShape: weight), [input, output], &random, sumOfProducts: true)
+                return sample(descriptor, input: input, weight: weight)
             }
         },
         Entry(name: "PoolBackward") { random in
