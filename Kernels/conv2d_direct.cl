@@ -4,16 +4,18 @@
 // flip = 1 reads the kernel back to front (true convolution); activation: 0 none, 1 ReLU,
 // 2 leaky ReLU with `slope`.
 //
-// Work-item (b, oh, n·blocks + block) computes segments b·segments … (b + 1)·segments - 1 of 16
-// outputs of one output row, one after another, for FILTERS filters of one group (a build
-// define), as FILTERS float16 accumulators: for each channel and tap, the 16 inputs under a
-// segment (zeros in the padding) are read once and multiplied by each filter's weight. The
-// weights come packed by pack_filters, a block's FILTERS weights of a tap side by side, so that
-// they lie at constant offsets whatever the sizes. A group's last block, when the group's filters
-// are not a multiple of FILTERS, shifts back to stay whole and stores only its own filters. The last segment of a row
-// shifts left to stay whole when the row has 16 outputs or more, and stores only its own outputs;
-// a shorter row computes 16 lanes and stores those inside.
-// Global size: (ceil(ceil(OW / 16) / segments), OH, N · groups · ceil((K / groups) / FILTERS));
+// Work-item (b, oh, n·blocks + block) computes passes b·passes … (b + 1)·passes - 1 of one output
+// row, one after another; a pass is WINDOWS windows of 16 consecutive outputs (both build
+// defines), for FILTERS filters of one group, as FILTERS·WINDOWS float16 accumulators: for each
+// channel and tap, the 16 inputs under a window (zeros in the padding) are read once and
+// multiplied by each filter's weight. (With one filter, the windows are what keeps several
+// multiply-adds in flight: one window's sum is a single chain.) The weights come packed by
+// pack_filters, a block's FILTERS weights of a tap side by side, so that they lie at constant
+// offsets whatever the sizes. A group's last block, when the group's filters are not a multiple
+// of FILTERS, shifts back to stay whole and stores only its own filters. The last pass of a row
+// shifts left to stay whole when the row has 16·WINDOWS outputs or more, and stores only its own
+// outputs; a shorter row computes all the lanes and stores those inside.
+// Global size: (ceil(ceil(OW / (16·WINDOWS)) / passes), OH, N · groups · ceil((K / groups) / FILTERS));
 // FILTERS ≤ K / groups.
 
 // The 16 inputs under tap column `iw0` of a row: row[iw0], row[iw0 + strideW], …, zero outside.
@@ -45,7 +47,7 @@ ALWAYS_INLINE void store_row(
 #ifdef FIRST_CALL
 // conv2d_generic, the first-call kernel (see KernelTier): work-item (ow, oh, n·K + k) computes one
 // output as a plain loop over its taps; every size is an argument, so its program builds in a
-// fraction of the other kernels' time. Same layout and arguments as conv2d_direct, less segments.
+// fraction of the other kernels' time. Same layout and arguments as conv2d_direct, less passes.
 __kernel void conv2d_generic(
     __global const float* restrict input,
     __global const float* restrict weight,
@@ -103,6 +105,38 @@ __kernel void pack_filters(
     for (int f = 0; f < FILTERS; ++f) packed[((size_t)b * taps + t) * FILTERS + f] = weight[(size_t)(k + f) * taps + t];
 }
 
+// How add_row_taps reads a window's inputs: INSIDE, every window lies inside the row (read
+// without checks); EDGE, zeros outside it.
+#define INSIDE 0
+#define EDGE 1
+
+// Adds the products of one row of S taps (`tapRow`, FILTERS weights a tap, flip as the kernel's)
+// and the inputs of row ih of `plane` (`row`) under the pass's windows, which start at column
+// iw0, to `sum`. Inlined with `reading` and, inside, `strideW` constant, each call is a loop of
+// its own: the compiler keeps one branch-free body for each.
+ALWAYS_INLINE void add_row_taps(
+    float16 sum[FILTERS][WINDOWS], __global const float* plane, __global const float* row,
+    __global const float* tapRow, const int H, const int W, const int ih, const int iw0, const int S,
+    const int strideW, const int dilationW, const int flip, const int reading)
+{
+    for (int s = 0; s < S; ++s) {
+        __global const float* tap = tapRow + (flip ? S - 1 - s : s) * FILTERS;
+#pragma unroll
+        for (int q = 0; q < WINDOWS; ++q) {
+            // At stride 1 a window's 16 inputs are consecutive: one load (at the row's ends with
+            // the lanes in the padding set to zero); at stride 2, inside, 32 of them, the even
+            // lanes kept.
+            const int iw = iw0 + 16 * q * strideW + s * dilationW;
+            const float16 inputs = reading == INSIDE && strideW == 2 ? load_even16(row + iw)
+                : reading == INSIDE ? load_whole16(row + iw)
+                : strideW == 1 ? load_chunk(plane, H * W, ih, iw, W, true)
+                : input_row(row, iw, strideW, W);
+#pragma unroll
+            for (int f = 0; f < FILTERS; ++f) sum[f][q] = fma(inputs, (float16)(tap[f]), sum[f][q]);
+        }
+    }
+}
+
 __kernel void conv2d_direct(
     __global const float* restrict input,
     __global const float* restrict packed,
@@ -111,7 +145,7 @@ __kernel void conv2d_direct(
     const int N, const int C, const int H, const int W,
     const int K, const int R, const int S, const int OH, const int OW,
     const int strideH, const int strideW, const int padTop, const int padLeft,
-    const int dilationH, const int dilationW, const int groups, const int segments,
+    const int dilationH, const int dilationW, const int groups, const int passes,
     const int flip, const int activation, const float slope)
 {
     const int oh = get_global_id(1);
@@ -119,7 +153,7 @@ __kernel void conv2d_direct(
     const int blocksPerGroup = (filtersPerGroup + FILTERS - 1) / FILTERS;
     const int blocks = groups * blocksPerGroup;
     const int nb = get_global_id(2);
-    if (get_global_id(0) * segments * 16 >= OW || oh >= OH || nb >= N * blocks) return;
+    if (get_global_id(0) * passes * 16 * WINDOWS >= OW || oh >= OH || nb >= N * blocks) return;
     const int n = nb / blocks;
     const int group = (nb % blocks) / blocksPerGroup;
     const int own = group * filtersPerGroup + (nb % blocksPerGroup) * FILTERS;
@@ -127,45 +161,42 @@ __kernel void conv2d_direct(
     const int channelsPerGroup = C / groups;
     const int firstChannel = group * channelsPerGroup;
     __global const float* taps = packed + (size_t)(nb % blocks) * channelsPerGroup * R * S * FILTERS;
-    // The work-item's segments, one after another: each output row is written front to back.
-    for (int segment = get_global_id(0) * segments; segment < (get_global_id(0) + 1) * segments; ++segment) {
-        const int first = segment * 16;
+    // The work-item's passes, one after another: each output row is written front to back.
+    for (int pass = get_global_id(0) * passes; pass < (get_global_id(0) + 1) * passes; ++pass) {
+        const int first = pass * 16 * WINDOWS;
         if (first >= OW) break;
-        const int start = OW >= 16 ? min(first, OW - 16) : 0;
+        const int start = OW >= 16 * WINDOWS ? min(first, OW - 16 * WINDOWS) : 0;
         const int iw0 = start * strideW - padLeft;
-        // Where every window of the 16 outputs lies inside the row, inputs are read without checks
-        // (at stride 2 as 32 consecutive ones, the even lanes kept).
-        const bool inside = strideW <= 2 && iw0 >= 0 && iw0 + 16 * strideW - 1 + (S - 1) * dilationW < W;
-        float16 sum[FILTERS];
+        // Whether every window of the pass's outputs lies inside the row.
+        const bool inside = strideW <= 2 && iw0 >= 0 && iw0 + 16 * WINDOWS * strideW - 1 + (S - 1) * dilationW < W;
+        float16 sum[FILTERS][WINDOWS];
 #pragma unroll
-        for (int f = 0; f < FILTERS; ++f) sum[f] = (float16)(0.0f);
+        for (int f = 0; f < FILTERS; ++f)
+#pragma unroll
+            for (int q = 0; q < WINDOWS; ++q) sum[f][q] = (float16)(0.0f);
         for (int c = 0; c < channelsPerGroup; ++c) {
             __global const float* plane = input + (size_t)(n * C + firstChannel + c) * H * W;
             for (int r = 0; r < R; ++r) {
                 const int ih = oh * strideH - padTop + r * dilationH;
-                if (ih < 0 || ih >= H) continue;  // the same padding row for all 16 outputs
+                if (ih < 0 || ih >= H) continue;  // the same padding row for all the pass's outputs
                 const int wr = flip ? R - 1 - r : r;
                 __global const float* row = plane + (size_t)ih * W;
-                for (int s = 0; s < S; ++s) {
-                    // At stride 1 the 16 inputs are consecutive: one load (at the row's ends with
-                    // the lanes in the padding set to zero).
-                    const float16 inputs = inside && strideW == 2 ? load_even16(row + iw0 + s * dilationW)
-                        : inside ? load_whole16(row + iw0 + s * dilationW)
-                        : strideW == 1 ? load_chunk(plane, H * W, ih, iw0 + s * dilationW, W, true)
-                        : input_row(row, iw0 + s * dilationW, strideW, W);
-                    const int ws = flip ? S - 1 - s : s;
-                    __global const float* tap = taps + ((c * R + wr) * S + ws) * FILTERS;
-#pragma unroll
-                    for (int f = 0; f < FILTERS; ++f) sum[f] = fma(inputs, (float16)(tap[f]), sum[f]);
-                }
+                // One copy of the tap loop for each way of reading the inputs, chosen once a row.
+                __global const float* tapRow = taps + (c * R + wr) * S * FILTERS;
+                if (inside && strideW == 1) add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, 1, dilationW, flip, INSIDE);
+                else if (inside) add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, 2, dilationW, flip, INSIDE);
+                else add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, strideW, dilationW, flip, EDGE);
             }
         }
 
 #pragma unroll
         for (int f = 0; f < FILTERS; ++f) {
             if (k0 + f < own) continue;  // the previous block's
-            store_row(output + (((size_t)n * K + k0 + f) * OH + oh) * OW, sum[f], bias ? bias[k0 + f] : 0.0f,
-                      activation, slope, first, start, OW);
+            __global float* outputRow = output + (((size_t)n * K + k0 + f) * OH + oh) * OW;
+            const float b = bias ? bias[k0 + f] : 0.0f;
+#pragma unroll
+            for (int q = 0; q < WINDOWS; ++q)
+                store_row(outputRow, sum[f][q], b, activation, slope, max(first, start + 16 * q), start + 16 * q, OW);
         }
     }
 }

@@ -186,11 +186,11 @@ extension OpenCLBackend {
     /// filters.
     enum DirectVariant {
         case rows(ProgramSpec, segments: Int)
-        case filters(ProgramSpec, perItem: Int)
+        case filters(ProgramSpec, perItem: Int, windows: Int)
 
         var program: ProgramSpec {
             switch self {
-            case .rows(let program, _), .filters(let program, _): program
+            case .rows(let program, _), .filters(let program, _, _): program
             }
         }
     }
@@ -207,6 +207,23 @@ extension OpenCLBackend {
     /// PoCL's work-group code.)
     var directFilterBlocks: [Int] { [vectorWidth >= 16 ? 16 : 8, 8, 4, 1] }
 
+    /// conv2d_direct for `filters` filters per work-item, each over `windows` windows of 16
+    /// outputs side by side.
+    static func directProgram(filters: Int, windows: Int) -> ProgramSpec {
+        ProgramSpec("conv2d_direct", ["FILTERS": filters, "WINDOWS": windows])
+    }
+
+    /// The windows of 16 outputs a conv2d_direct work-item computes side by side for `g` with
+    /// `filters` filters: with one filter, 4 on rows of 256 outputs or more at stride 1, so that
+    /// four chains of multiply-adds are in flight where one was (the 1×256 bank's input gradient
+    /// 1.7 → 0.9 ms; alternated, 2 windows 1.0–1.3, 8 windows 1.0–1.2). On shorter rows the
+    /// lanes past the row's end cost more than the chains save (basicpitch7x7's input gradient,
+    /// rows of 88: 2.3 → 3.2 ms with 4), and at stride 2 the even-lane permutes bound it (the
+    /// 1×256 filter at stride 2: 0.60 → 0.72–0.80 ms).
+    static func directWindows(_ g: ConvolutionGeometry, filters: Int) -> Int {
+        filters == 1 && g.strideWidth == 1 && g.outputWidth >= 256 ? 4 : 1
+    }
+
     func directVariant(_ g: ConvolutionGeometry) -> DirectVariant {
         let filtersPerItem = directFilterBlocks.first { $0 <= g.outputChannelsPerGroup } ?? 1
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
@@ -222,7 +239,8 @@ extension OpenCLBackend {
         {
             return .rows(Self.rowsProgram(kernel: [g.kernelHeight, g.kernelWidth], padLeft: g.padLeft), segments: Self.rowSegments(g.kernelHeight))
         }
-        return .filters(ProgramSpec("conv2d_direct", ["FILTERS": filtersPerItem]), perItem: filtersPerItem)
+        let windows = Self.directWindows(g, filters: filtersPerItem)
+        return .filters(Self.directProgram(filters: filtersPerItem, windows: windows), perItem: filtersPerItem, windows: windows)
     }
 
     /// Segments of 16 outputs a conv2d_rows work-item computes side by side: up to 4, while their
@@ -244,7 +262,7 @@ extension OpenCLBackend {
     /// The floats of the direct algorithm's workspace: conv2d_direct's filters packed block by
     /// block (see `pack_filters`); conv2d_rows needs none.
     func directWorkspaceFloats(_ g: ConvolutionGeometry) -> Int {
-        guard case .filters(_, let perItem) = directVariant(g) else { return 0 }
+        guard case .filters(_, let perItem, _) = directVariant(g) else { return 0 }
         let blocks = g.groups * ((g.outputChannelsPerGroup + perItem - 1) / perItem)
         return blocks * perItem * g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth
     }
@@ -265,16 +283,16 @@ extension OpenCLBackend {
                     g.padTop, g.padLeft, g.groups, rows, g.flipped ? 1 : 0,
                 ], "conv2d")) + [.int32(activation), .float(slope)],
                 globalSize: global, localSize: splitting(global))
-        case .filters(let program, let filtersPerItem):
+        case .filters(let program, let filtersPerItem, let windows):
             let blocks = g.groups * ((g.outputChannelsPerGroup + filtersPerItem - 1) / filtersPerItem)
             let taps = g.inputChannelsPerGroup * g.kernelHeight * g.kernelWidth
-            // A work-item computes its row's segments of 16 outputs one after another, so that each
-            // output row is written front to back (mel3x3_c1: 8 segments a work-item 0.84× the time
-            // of 1; a kernel writing 25 MiB as rows of 512 bytes beat one writing 64-byte pieces of
-            // 16 rows at a time by 1.3×).
-            let rowSegments = (g.outputWidth + 15) / 16
-            let segments = perWorkItem(rowSegments, otherWorkItems: g.outputHeight * g.batch * blocks)
-            let global = [(rowSegments + segments - 1) / segments, g.outputHeight, g.batch * blocks]
+            // A work-item computes its row's passes of 16·windows outputs one after another, so
+            // that each output row is written front to back (mel3x3_c1: 8 passes a work-item 0.84×
+            // the time of 1; a kernel writing 25 MiB as rows of 512 bytes beat one writing 64-byte
+            // pieces of 16 rows at a time by 1.3×).
+            let rowPasses = (g.outputWidth + 16 * windows - 1) / (16 * windows)
+            let passes = perWorkItem(rowPasses, otherWorkItems: g.outputHeight * g.batch * blocks)
+            let global = [(rowPasses + passes - 1) / passes, g.outputHeight, g.batch * blocks]
             let packing = [g.outputChannels, g.groups, taps]
             let floats = directWorkspaceFloats(g)
             try withWorkspace(floats: [weight.keepsDerivedForms ? 0 : floats], operation: "conv2d") { scratch in
@@ -288,7 +306,7 @@ extension OpenCLBackend {
                     arguments: [.buffer(x), .buffer(filters), .buffer(b), .buffer(y)] + (try int32Arguments([
                         g.batch, g.inputChannels, g.inputHeight, g.inputWidth, g.outputChannels, g.kernelHeight, g.kernelWidth,
                         g.outputHeight, g.outputWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-                        g.dilationHeight, g.dilationWidth, g.groups, segments, g.flipped ? 1 : 0,
+                        g.dilationHeight, g.dilationWidth, g.groups, passes, g.flipped ? 1 : 0,
                     ], "conv2d")) + [.int32(activation), .float(slope)],
                     globalSize: global, localSize: splitting(global))
             }

@@ -114,7 +114,8 @@ extension OpenCLBackend {
         for kernel in Self.rowKernelSizes {
             for pad in Set([0, kernel[1] / 2]) { specs.append(Self.rowsProgram(kernel: kernel, padLeft: pad)) }
         }
-        for filters in Set(directFilterBlocks) { specs.append(ProgramSpec("conv2d_direct", ["FILTERS": filters])) }
+        for filters in Set(directFilterBlocks) { specs.append(Self.directProgram(filters: filters, windows: 1)) }
+        specs.append(Self.directProgram(filters: 1, windows: 4))
         for (mode, indices) in [(PoolingMode.max, false), (.max, true), (.average, false)] {
             for (stride, width) in [(1, 1), (2, 1), (2, 2), (3, 1)] {
                 specs.append(Self.poolProgram(mode: mode, returnIndices: indices, strideWidth: stride, kernelWidth: width, dilationWidth: 1))

@@ -37,6 +37,10 @@ struct VerifyCommand: ParsableCommand {
         let bias4 = ([4], random.floats(4))
         let depthwise = ([10, 1, 3, 3], random.floats(10 * 9))
         let depthwiseWide = ([3, 1, 3, 3], random.floats(3 * 9))
+        // Rows long enough for conv2d_direct's one-filter work-items of four 16-output windows.
+        let audioLong = ([2, 4, 333], random.floats(2 * 4 * 333))
+        let weightsLong = ([2, 2, 17], random.floats(2 * 2 * 17))
+        let bias2 = ([2], random.floats(2))
 
         typealias Check = (name: String, inputs: [([Int], [Float])], exact: Bool, run: (any Backend, [Tensor]) throws -> [Float])
         let convolutions: [Check] = [
@@ -77,6 +81,12 @@ struct VerifyCommand: ParsableCommand {
             }),
             ("conv1d", [audio, weights1D, bias4], false, { b, t in
                 try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(stride: 4, padding: .sameLower)).values()
+            }),
+            // One filter per group over rows of 331 outputs: passes of four windows, the first
+            // and the last (shifted back) reading the padding, a dilated and flipped kernel.
+            ("conv1d one filter, long rows", [audioLong, weightsLong, bias2], false, { b, t in
+                try b.conv1d(t[0], weight: t[1], bias: t[2], descriptor: .init(
+                    padding: .explicit([21, 9]), dilation: 2, groups: 2, mode: .convolution, activation: .relu)).values()
             }),
         ]
         // Winograd computes only 3×3 convolutions with stride 1, dilation 1, one group and left pads up to 2.

@@ -82,6 +82,40 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("one filter per group over long rows (windows side by side) matches the reference", .needsOpenCL)
+    func oneFilterLongRows() throws {
+        let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: .direct), kernelTier: .specialized)
+        let reference = ReferenceBackend()
+        var random = TestRandom()
+        for _ in 0..<8 {
+            // One or two filters a group, so that conv2d_direct takes one filter per work-item;
+            // rows of 256 to 400 outputs at stride 1, so that it takes four windows of 16 a pass.
+            let groups = random.int(1...2)
+            let c = groups * random.int(1...3), k = groups * random.int(1...2)
+            let r = random.int(1...3), s = random.int(1...40)
+            let dilation = [random.int(1...2), random.int(1...3)]
+            let pads = [random.int(0...1), random.int(0...30), random.int(0...1), random.int(0...30)]
+            let outputWidth = random.int(256...400)
+            let w = outputWidth + dilation[1] * (s - 1) - pads[1] - pads[3]
+            let h = dilation[0] * (r - 1) + random.int(1...3)
+            let inputShape = [random.int(1...2), c, h, w], weightShape = [k, c / groups, r, s]
+            let descriptor = Conv2DDescriptor(
+                padding: .explicit(pads), dilation: dilation, groups: groups,
+                mode: [ConvolutionMode.crossCorrelation, .convolution].randomElement(using: &random)!,
+                activation: [Activation.none, .relu].randomElement(using: &random)!)
+            let x = random.floats(inputShape.reduce(1, *)), wv = random.floats(weightShape.reduce(1, *)), b = random.floats(k)
+            let context = "input \(inputShape), weight \(weightShape), \(descriptor), seed \(random.seed)"
+            let expected = try reference.conv2d(
+                try reference.tensor(shape: inputShape, values: x), weight: try reference.tensor(shape: weightShape, values: wv),
+                bias: try reference.tensor(shape: [k], values: b), descriptor: descriptor)
+            let actual = try backend.conv2d(
+                try backend.tensor(shape: inputShape, values: x), weight: try backend.tensor(shape: weightShape, values: wv),
+                bias: try backend.tensor(shape: [k], values: b), descriptor: descriptor)
+            #expect(actual.shape[3] == outputWidth, "\(context)")
+            try expectClose(actual, expected, context)
+        }
+    }
+
     @Test("tensors of another backend are refused", .needsOpenCL)
     func mixedBackends() throws {
         let device = try openCLBackend()
