@@ -207,6 +207,17 @@ extension OpenCLBackend {
     /// PoCL's work-group code.)
     var directFilterBlocks: [Int] { [vectorWidth >= 16 ? 16 : 8, 8, 4, 1] }
 
+    /// The filters per work-item conv2d_direct takes for `g`: the most of `directFilterBlocks`
+    /// the group's filters fill. With 8-float vectors, 8 filters' float16 sums take all 16
+    /// registers and two of them spill to memory on every tap, which costs most where a tap
+    /// row is long; kernels 16 columns wide or more take 4 (alternated on the AVX2 machine:
+    /// the 1×256 bank 0.71 → 0.39–0.41 ms, basicpitch3x39 6.4 → 4.8–5.1; with short rows 8
+    /// stay ahead: mel3x3_c1 1.88 against 2.07–2.16, basicpitch5x5 2.68 against 2.93–2.99).
+    func directFilters(_ g: ConvolutionGeometry) -> Int {
+        let blocks = vectorWidth < 16 && g.kernelWidth >= 16 ? [4, 1] : directFilterBlocks
+        return blocks.first { $0 <= g.outputChannelsPerGroup } ?? 1
+    }
+
     /// conv2d_direct for `filters` filters per work-item, each over `windows` windows of 16
     /// outputs side by side.
     static func directProgram(filters: Int, windows: Int) -> ProgramSpec {
@@ -225,7 +236,7 @@ extension OpenCLBackend {
     }
 
     func directVariant(_ g: ConvolutionGeometry) -> DirectVariant {
-        let filtersPerItem = directFilterBlocks.first { $0 <= g.outputChannelsPerGroup } ?? 1
+        let filtersPerItem = directFilters(g)
         // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
         // overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
         // constant permutes give the taps, and keeps the sums of the output rows under it in
