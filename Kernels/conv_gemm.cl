@@ -55,6 +55,24 @@ __kernel void im2col(
     int n = p0 / spatial;
     int oh = (p0 - n * spatial) / OW;
     int ow = p0 - n * spatial - oh * OW;
+    __global float* destination = panels + ((size_t)(panel - firstPanel) * CRS + row) * TILE_N;
+    // Where the panel's columns are all real, lie in one output row, and read inside the input,
+    // they are one whole load (stride 1) or a gather straight into registers, 16 at a time.
+#if TILE_N % 16 == 0
+    {
+        const int ih = oh * strideH + rowOffset;
+        const int iw0 = ow * strideW + columnOffset;
+        if (ow + TILE_N <= OW && p0 + TILE_N <= P && ih >= 0 && ih < H && iw0 >= 0 && iw0 + (TILE_N - 1) * strideW < W) {
+            __global const float* inputRow = input + (size_t)(n * C + group * channelsPerGroup + c) * plane + (size_t)ih * W + iw0;
+#pragma unroll
+            for (int h = 0; h < TILE_N / 16; ++h) {
+                __global const float* p = inputRow + 16 * h * strideW;
+                STORE(float16, strideW == 1 ? load_whole16(p) : gather16(p, strideW), destination + 16 * h);
+            }
+            return;
+        }
+    }
+#endif
     float values[TILE_N];
     for (int j = 0; j < TILE_N;) {
         const int length = min(min(TILE_N - j, OW - ow), max(P - p0 - j, 0));
@@ -79,7 +97,6 @@ __kernel void im2col(
             if (++oh == OH) { oh = 0; ++n; }
         }
     }
-    __global float* destination = panels + ((size_t)(panel - firstPanel) * CRS + row) * TILE_N;
     for (int v = 0; v < VECTORS; ++v) STORE(floatW, vloadW(v, values), destination + v * WIDTH);
 }
 

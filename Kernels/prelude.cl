@@ -72,6 +72,15 @@ inline float16 load_whole16(__global const float* p)
     return *(volatile __global const unaligned_float16*)p;
 }
 
+// The 16 floats p[0], p[stride], …, p[15·stride], loaded straight into a vector's lanes (through a
+// private array they went by way of memory).
+ALWAYS_INLINE float16 gather16(__global const float* p, const int stride)
+{
+    return (float16)(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride], p[6 * stride],
+        p[7 * stride], p[8 * stride], p[9 * stride], p[10 * stride], p[11 * stride], p[12 * stride], p[13 * stride],
+        p[14 * stride], p[15 * stride]);
+}
+
 // Constant lane permutations of two float16s (lanes 0–15 of a, then 16–31 of b). PoCL compiles
 // them to single permutes. (clang's __builtin_shufflevector does as well, but oclgrind reports
 // its results as uninitialized.)
