@@ -204,8 +204,10 @@ extension OpenCLBackend {
     /// The filters per work-item conv2d_direct is built for, most first: each input vector read
     /// serves all of them. 16 accumulators of float16 fill half of AVX-512's registers (4, 8 and
     /// 16 gave resnet3x3 74, 104 and 177 GFLOP/s); with narrower vectors, 8. (32 crashed inside
-    /// PoCL's work-group code.)
-    var directFilterBlocks: [Int] { [vectorWidth >= 16 ? 16 : 8, 8, 4, 1] }
+    /// PoCL's work-group code.) Blocks of 2 serve groups of 2 or 3 filters (the last block
+    /// shifted back over the first): basicpitch7x7's input gradient, 3 filters over the stride's
+    /// phases, 2.31 → 1.73 ms against one filter a work-item (alternated).
+    var directFilterBlocks: [Int] { [vectorWidth >= 16 ? 16 : 8, 8, 4, 2, 1] }
 
     /// The filters per work-item conv2d_direct takes for `g`: the most of `directFilterBlocks`
     /// the group's filters fill. With 8-float vectors, 8 filters' float16 sums take all 16
@@ -237,15 +239,15 @@ extension OpenCLBackend {
 
     func directVariant(_ g: ConvolutionGeometry) -> DirectVariant {
         let filtersPerItem = directFilters(g)
-        // With one filter per work-item (depthwise) and stride 1, the loads and the work-item
-        // overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
+        // With up to 3 filters a group (depthwise) and stride 1, one filter per work-item, where
+        // the loads and the work-item overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
         // constant permutes give the taps, and keeps the sums of the output rows under it in
         // registers. depthwise3x3 on the Xeon against the earlier kernel (0.80 ms): tails stored
         // from registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed
         // into rotating sums (8 rows per work-item) 0.67×, then 28 rows instead of 8 0.89× (a
         // whole column kept). Up to 4 segments of 16 outputs share their chunks (2 segments: 1.4×
         // slower; see `rowSegments`).
-        if filtersPerItem == 1, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
+        if g.outputChannelsPerGroup < 4, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
             Self.rowKernelSizes.contains([g.kernelHeight, g.kernelWidth]), [0, g.kernelWidth / 2].contains(g.padLeft)
         {
             return .rows(Self.rowsProgram(kernel: [g.kernelHeight, g.kernelWidth], padLeft: g.padLeft), segments: Self.rowSegments(g.kernelHeight))
