@@ -215,9 +215,13 @@ extension OpenCLBackend {
     /// row is long; kernels 16 columns wide or more take 4 (alternated on the AVX2 machine:
     /// the 1×256 bank 0.71 → 0.39–0.41 ms, basicpitch3x39 6.4 → 4.8–5.1; with short rows 8
     /// stay ahead: mel3x3_c1 1.88 against 2.07–2.16, basicpitch5x5 2.68 against 2.93–2.99).
+    /// A block over 4 is skipped where its blocks compute more filters than blocks of 4 would
+    /// (the last block shifts back over the one before): stride2_7x7's input gradient, 12
+    /// filters over the phases, 5.36–5.40 → 4.82–4.92 ms with 3 blocks of 4 instead of 2 of 8.
     func directFilters(_ g: ConvolutionGeometry) -> Int {
         let blocks = vectorWidth < 16 && g.kernelWidth >= 16 ? [4, 1] : directFilterBlocks
-        return blocks.first { $0 <= g.outputChannelsPerGroup } ?? 1
+        let filters = g.outputChannelsPerGroup
+        return blocks.first { $0 <= filters && ($0 <= 4 || GEMMTile.roundUp(filters, $0) <= GEMMTile.roundUp(filters, 4)) } ?? 1
     }
 
     /// conv2d_direct for `filters` filters per work-item, each over `windows` windows of 16
