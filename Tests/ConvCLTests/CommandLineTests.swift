@@ -284,13 +284,13 @@ struct CommandLineTests {
         let run = try runCLConv(["verify", "--device", "opencl"])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").filter { $0.hasSuffix("OK") }
-        // 10 convolutions by each algorithm that computes them (3 by Winograd: 23), 39 other checks
-        // (reductions on three axis sets), then all 49 again on the generic first-call kernels,
+        // 11 convolutions by each algorithm that computes them (3 by Winograd: 25), 39 other checks
+        // (reductions on three axis sets), then all 50 again on the generic first-call kernels,
         // then the cases of the operator registry (as many for any seed).
         var random = SeededGenerator(seed: 1)
         let registryCases = OperatorRegistry.entries.reduce(0) { $0 + $1.samples(&random).count }
-        #expect(lines.count == 23 + 39 + 49 + registryCases, "one OK line per operator check: \(run.stdout)")
-        #expect(lines.filter { $0.contains("[generic]") }.count == 49, "\(run.stdout)")
+        #expect(lines.count == 25 + 39 + 50 + registryCases, "one OK line per operator check: \(run.stdout)")
+        #expect(lines.filter { $0.contains("[generic]") }.count == 50, "\(run.stdout)")
     }
 
     @Test("bench runs a case and writes its JSON", .needsOpenCL)
