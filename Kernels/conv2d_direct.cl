@@ -113,7 +113,7 @@ __kernel void pack_filters(
 // Adds the products of one row of S taps (`tapRow`, FILTERS weights a tap, flip as the kernel's)
 // and the inputs of row ih of `plane` (`row`) under the pass's windows, which start at column
 // iw0, to `sum`. Inlined with `reading` and, inside, `strideW` constant, each call is a loop of
-// its own: the compiler keeps one branch-free body for each.
+// its own: the compiler keeps one branch-free body for each (see the kernel).
 ALWAYS_INLINE void add_row_taps(
     float16 sum[FILTERS][WINDOWS], __global const float* plane, __global const float* row,
     __global const float* tapRow, const int H, const int W, const int ih, const int iw0, const int S,
@@ -181,11 +181,18 @@ __kernel void conv2d_direct(
                 if (ih < 0 || ih >= H) continue;  // the same padding row for all the pass's outputs
                 const int wr = flip ? R - 1 - r : r;
                 __global const float* row = plane + (size_t)ih * W;
-                // One copy of the tap loop for each way of reading the inputs, chosen once a row.
                 __global const float* tapRow = taps + (c * R + wr) * S * FILTERS;
+#if FILTERS < 16
+                // One copy of the tap loop for each way of reading the inputs, chosen once a row
+                // (with four windows PoCL no longer unswitched the loop by itself).
                 if (inside && strideW == 1) add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, 1, dilationW, flip, INSIDE);
                 else if (inside) add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, 2, dilationW, flip, INSIDE);
                 else add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, strideW, dilationW, flip, EDGE);
+#else
+                // One copy, left to the compiler: three made 16 filters a work-item 1.1–1.25×
+                // slower (built for 16-float vectors on the AVX2 machine; alternated).
+                add_row_taps(sum, plane, row, tapRow, H, W, ih, iw0, S, strideW, dilationW, flip, inside ? INSIDE : EDGE);
+#endif
             }
         }
 
