@@ -243,14 +243,14 @@ extension OpenCLBackend {
 
     func directVariant(_ g: ConvolutionGeometry) -> DirectVariant {
         let filtersPerItem = directFilters(g)
-        // With up to 3 filters a group (depthwise) and stride 1, one filter per work-item, where
-        // the loads and the work-item overhead dominate: conv2d_rows reads each input row once, as aligned chunks whose
-        // constant permutes give the taps, and keeps the sums of the output rows under it in
-        // registers. depthwise3x3 on the Xeon against the earlier kernel (0.80 ms): tails stored
-        // from registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed
-        // into rotating sums (8 rows per work-item) 0.67×, then 28 rows instead of 8 0.89× (a
-        // whole column kept). Up to 4 segments of 16 outputs share their chunks (2 segments: 1.4×
-        // slower; see `rowSegments`).
+        // With up to 3 filters a group (depthwise) and stride 1, one filter per work-item, where the
+        // loads and the work-item overhead dominate: conv2d_rows reads each input row once, as aligned
+        // chunks whose constant permutes give the taps, and keeps the sums of the output rows under it
+        // in registers. depthwise3x3 on the Xeon against the earlier kernel (0.80 ms): tails stored
+        // from registers 0.87×, masked whole loads of partial chunks 0.96×, input rows streamed into
+        // rotating sums (8 rows per work-item) 0.67×, then 28 rows instead of 8 0.89× (a whole column
+        // kept). Up to 4 segments of 16 outputs share their chunks (2 segments: 1.4× slower; see
+        // `rowSegments`).
         if g.outputChannelsPerGroup < 4, g.strideHeight == 1, g.strideWidth == 1, g.dilationHeight == 1, g.dilationWidth == 1,
             Self.rowKernelSizes.contains([g.kernelHeight, g.kernelWidth]), [0, g.kernelWidth / 2].contains(g.padLeft)
         {
