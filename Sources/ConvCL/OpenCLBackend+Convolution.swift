@@ -238,8 +238,11 @@ extension OpenCLBackend {
     /// rows of 88: 2.3 → 3.2 ms with 4), and at stride 2 the even-lane permutes bound it (the
     /// 1×256 filter at stride 2: 0.60 → 0.72–0.80 ms).
     static func directWindows(_ g: ConvolutionGeometry, filters: Int) -> Int {
-        filters == 1 && g.strideWidth == 1 && g.outputWidth >= 256 ? 4 : 1
+        filters == 1 && g.strideWidth == 1 && g.outputWidth >= 256 ? oneFilterWindows : 1
     }
+
+    /// The windows of a one-filter work-item on long rows (see `directWindows`).
+    static let oneFilterWindows = 4
 
     func directVariant(_ g: ConvolutionGeometry) -> DirectVariant {
         let filtersPerItem = directFilters(g)

@@ -115,7 +115,7 @@ extension OpenCLBackend {
             for pad in Set([0, kernel[1] / 2]) { specs.append(Self.rowsProgram(kernel: kernel, padLeft: pad)) }
         }
         for filters in Set(directFilterBlocks) { specs.append(Self.directProgram(filters: filters, windows: 1)) }
-        specs.append(Self.directProgram(filters: 1, windows: 4))
+        specs.append(Self.directProgram(filters: 1, windows: Self.oneFilterWindows))
         for (mode, indices) in [(PoolingMode.max, false), (.max, true), (.average, false)] {
             for (stride, width) in [(1, 1), (2, 1), (2, 2), (3, 1)] {
                 specs.append(Self.poolProgram(mode: mode, returnIndices: indices, strideWidth: stride, kernelWidth: width, dilationWidth: 1))

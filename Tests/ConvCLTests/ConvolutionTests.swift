@@ -82,14 +82,15 @@ struct ConvolutionTests {
         }
     }
 
-    @Test("one filter per group over long rows (windows side by side) matches the reference", .needsOpenCL)
+    @Test("one or two filters a group over long rows (windows side by side) match the reference", .needsOpenCL)
     func oneFilterLongRows() throws {
         let backend = try OpenCLBackend(device: .automatic, convolution: .init(algorithm: .direct), kernelTier: .specialized)
         let reference = ReferenceBackend()
         var random = TestRandom()
         for _ in 0..<8 {
-            // One or two filters a group, so that conv2d_direct takes one filter per work-item;
-            // rows of 256 to 400 outputs at stride 1, so that it takes four windows of 16 a pass.
+            // Rows of 256 to 400 outputs at stride 1. One filter a group, or two with a kernel 16
+            // columns wide or more: conv2d_direct takes one filter a work-item and four windows of
+            // 16 a pass. Two with a narrower kernel: a block of 2 filters, one window a pass.
             let groups = random.int(1...2)
             let c = groups * random.int(1...3), k = groups * random.int(1...2)
             let r = random.int(1...3), s = random.int(1...40)
